@@ -1,0 +1,306 @@
+"""Tests of pointmass.py: env semantics, vector env, oracle, reference returns, plots, datasets, bad input."""
+
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pointmass as pm
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_actions(env, actions, seed):
+    obs, _ = env.reset(seed=seed)
+    out = [obs]
+    for a in actions:
+        obs, reward, terminated, truncated, _ = env.step(a)
+        out.append(obs)
+        if terminated or truncated:
+            break
+    return np.array(out)
+
+
+@pytest.mark.parametrize("env_id", pm.ENV_IDS)
+@pytest.mark.parametrize("render_mode", [None, "rgb_array"])
+def test_check_env_passes_with_warnings_as_errors(env_id, render_mode):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(gym.make(env_id, render_mode=render_mode).unwrapped)
+
+
+@pytest.mark.parametrize("env_id", pm.ENV_IDS)
+def test_spaces_and_registration(env_id):
+    env = gym.make(env_id)
+    assert env.observation_space == gym.spaces.Box(0, 1, (2,), np.float32)
+    assert env.action_space == gym.spaces.Discrete(5)
+    assert env.spec.max_episode_steps == pm.HORIZONS[env_id]
+    obs, _ = env.reset(seed=0)
+    assert obs.dtype == np.float32 and env.observation_space.contains(obs)
+    maze = env.unwrapped.maze
+    np.testing.assert_allclose(obs, maze.start / (maze.height, maze.width), rtol=1e-6)
+
+
+def test_same_seed_same_trajectory_different_seed_differs():
+    env = gym.make("PointmassHard-v0")
+    actions = np.random.default_rng(0).integers(5, size=100)
+    a, b, c = run_actions(env, actions, 3), run_actions(env, actions, 3), run_actions(env, actions, 4)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape != c.shape or not np.array_equal(a, c)
+
+
+@settings(max_examples=40, deadline=None)
+@given(env_id=st.sampled_from(pm.ENV_IDS), seed=st.integers(0, 2**31 - 1),
+       actions=st.lists(st.integers(0, 4), min_size=1, max_size=200))
+def test_random_actions_never_enter_walls_or_leave_the_maze(env_id, seed, actions):
+    env = gym.make(env_id, max_episode_steps=1000)
+    maze = env.unwrapped.maze
+    obs = run_actions(env, actions, seed)
+    assert ((obs >= 0) & (obs <= 1)).all()
+    assert not maze.blocked(obs.astype(np.float64) * (maze.height, maze.width)).any()
+    assert not maze.blocked(np.array(env.unwrapped._path)).any()
+
+
+def test_goal_terminates_with_reward_zero_and_time_limit_truncates():
+    env = gym.make("PointmassEasy-v0")
+    obs, _ = env.reset(seed=0)
+    rewards = []
+    for _ in range(50):
+        obs, reward, terminated, truncated, _ = env.step(pm.oracle_action(env, obs))
+        rewards.append(reward)
+        if terminated or truncated:
+            break
+    assert terminated and not truncated
+    assert rewards[-1] == 0.0 and set(rewards[:-1]) == {-1.0}
+    maze = env.unwrapped.maze
+    assert np.linalg.norm(obs * (maze.height, maze.width) - maze.goal) < maze.goal_radius + 1e-5
+
+    env.reset(seed=0)
+    for t in range(50):  # "stay" never reaches the goal from the start on Easy
+        _, reward, terminated, truncated, _ = env.step(0)
+        assert reward == -1.0 and not terminated
+        assert truncated == (t == 49)
+
+
+def test_dense_reward_is_minus_distance():
+    env = pm.PointmassEnv("Small", start=(0.5, 0.5), goal=(3.5, 3.5), action_noise=0.0, dense_reward=True)
+    env.reset(seed=0)
+    _, reward, _, _, _ = env.step(4)  # +x is +row: (1.5, 0.5)
+    assert reward == pytest.approx(-np.hypot(2.0, 3.0))
+
+
+def test_noise_free_moves_and_walls_by_hand():
+    env = pm.PointmassEnv(np.array([[0, 1], [0, 0]]), start=(0.5, 0.5), goal=(1.5, 1.5), goal_radius=0.1,
+                          action_noise=0.0)
+    env.reset(seed=0)
+    # Sub-steps of 0.1 stop the point within one sub-step of a wall's face, never past it.
+    obs, *_ = env.step(2)  # +y towards the wall cell (0, 1)
+    assert obs[0] * 2 == pytest.approx(0.5) and 0.9 < obs[1] * 2 <= 1.0
+    obs, *_ = env.step(4)  # +x: one cell down, free
+    assert obs[0] * 2 == pytest.approx(1.5) and 0.9 < obs[1] * 2 <= 1.0
+    obs, *_ = env.step(4)  # +x again: stopped by the maze's edge at row 2
+    assert 1.9 - 1e-6 <= obs[0] * 2 <= 2.0
+    obs, *_ = env.step(0)  # stay
+    assert 1.9 - 1e-6 <= obs[0] * 2 <= 2.0
+
+
+@pytest.mark.parametrize("env_id", pm.ENV_IDS)
+def test_oracle_reaches_the_goal_in_99_percent(env_id):
+    result = pm.rollout(env_id, pm.OraclePolicy(env_id), episodes=300, seed=1)
+    assert result["success"].mean() >= 0.99
+
+
+@pytest.mark.parametrize("env_id", pm.ENV_IDS)
+def test_reference_returns_agree_within_monte_carlo_error(env_id):
+    n = 400
+    for k, policy in enumerate((pm.random_policy(123), pm.OraclePolicy(env_id))):
+        returns = pm.rollout(env_id, policy, episodes=n, seed=123)["returns"]
+        # The stored constants come from 2000 episodes: both estimates carry sampling error.
+        tol = 4 * returns.std(ddof=1) * np.sqrt(1 / n + 1 / 2000) + 1e-9
+        assert abs(returns.mean() - pm.REF_RETURNS[env_id][k]) <= tol
+
+
+def test_normalized_score_scalar_and_array():
+    lo, hi = pm.REF_RETURNS["PointmassHard-v0"]
+    assert pm.normalized_score("PointmassHard-v0", lo) == pytest.approx(0.0)
+    assert pm.normalized_score("PointmassHard-v0", hi) == pytest.approx(100.0)
+    np.testing.assert_allclose(pm.normalized_score("PointmassHard-v0", np.array([lo, (lo + hi) / 2, hi])),
+                               [0.0, 50.0, 100.0])
+    with pytest.raises(ValueError, match="env_id"):
+        pm.normalized_score("CartPole-v1", 0.0)
+
+
+def test_vector_env_matches_single_env_exactly_without_noise():
+    rng = np.random.default_rng(0)
+    n, steps = 6, 400
+    vec = gym.make_vec("PointmassMedium-v0", num_envs=n, action_noise=0.0, max_episode_steps=30)
+    assert isinstance(vec, pm.PointmassVectorEnv)
+    singles = [gym.make("PointmassMedium-v0", action_noise=0.0, max_episode_steps=30) for _ in range(n)]
+    vobs, _ = vec.reset(seed=0)
+    sobs = [e.reset(seed=0)[0] for e in singles]
+    needs_reset, resets = np.zeros(n, dtype=bool), 0
+    for _ in range(steps):
+        actions = rng.integers(5, size=n)
+        vobs, vrew, vterm, vtrunc, _ = vec.step(actions)
+        for i, env in enumerate(singles):
+            if needs_reset[i]:  # NEXT_STEP autoreset: this step only resets
+                expected = (env.reset()[0], 0.0, False, False)
+            else:
+                expected = env.step(actions[i])[:4]
+            np.testing.assert_array_equal(vobs[i], expected[0])
+            assert (vrew[i], vterm[i], vtrunc[i]) == tuple(expected[1:4])
+        needs_reset = vterm | vtrunc
+        resets += needs_reset.sum()
+    assert resets > n  # the comparison went through many autoresets
+
+
+def test_vector_env_with_one_env_draws_the_same_noise_as_the_single_env():
+    actions = np.random.default_rng(1).integers(5, size=300)
+    vec = gym.make_vec("PointmassHard-v0", num_envs=1)
+    single = gym.make("PointmassHard-v0")
+    vobs, _ = vec.reset(seed=7)
+    sobs, _ = single.reset(seed=7)
+    for a in actions:
+        vobs, *_ = vec.step(np.array([a]))
+        sobs, _, terminated, truncated, _ = single.step(a)
+        np.testing.assert_array_equal(vobs[0], sobs)
+        if terminated or truncated:
+            break
+
+
+def test_vector_env_random_policy_mean_return_matches_single_env():
+    env_id, n = "PointmassMedium-v0", 400
+    vec_returns = pm.rollout(env_id, pm.random_policy(5), episodes=n, seed=5)["returns"]
+    env, rng, single_returns = gym.make(env_id), np.random.default_rng(6), []
+    env.reset(seed=6)
+    for _ in range(n):
+        total, done = 0.0, False
+        while not done:
+            _, reward, terminated, truncated, _ = env.step(int(rng.integers(5)))
+            total, done = total + reward, terminated or truncated
+        single_returns.append(total)
+        env.reset()
+    se = np.sqrt(vec_returns.var(ddof=1) / n + np.var(single_returns, ddof=1) / n)
+    assert abs(vec_returns.mean() - np.mean(single_returns)) <= 4 * se
+
+
+def test_coverage_counts_free_cells():
+    maze = pm._maze_of("PointmassEasy-v0")
+    free = np.argwhere(~maze.walls)
+    centres = (free + 0.5) / (maze.height, maze.width)
+    assert pm.coverage("PointmassEasy-v0", centres) == 1.0
+    assert pm.coverage("PointmassEasy-v0", centres[:1]) == pytest.approx(1 / len(free))
+    assert pm.coverage(gym.make("PointmassEasy-v0"), np.empty((0, 2))) == 0.0
+
+
+def test_plots_return_rgb_arrays_and_write_pngs(tmp_path):
+    obs = pm.rollout("PointmassHard-v0", pm.random_policy(0), episodes=20, seed=0, record=20)["paths"]
+    images = [
+        pm.plot_state_density("PointmassHard-v0", np.concatenate(obs), path=tmp_path / "a.png"),
+        pm.plot_value_map("PointmassHard-v0", lambda o: o.sum(1), path=tmp_path / "b.png", title="r + c"),
+        pm.plot_trajectories("PointmassHard-v0", obs[:3], path=tmp_path / "c.png"),
+    ]
+    for img, name in zip(images, "abc"):
+        assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3 and img.std() > 0
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+    env = gym.make("PointmassHard-v0", render_mode="rgb_array")
+    env.reset(seed=0)
+    env.step(4)
+    frame = env.render()
+    assert frame.dtype == np.uint8 and frame.shape[2] == 3 and (frame == (220, 40, 40)).all(-1).any()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(maze="Nope"), "unknown layout"),
+    (dict(maze=np.array([[0, 2]])), "0 \\(free\\) and 1 \\(wall\\)"),
+    (dict(maze=np.zeros(3)), "2-D"),
+    (dict(maze=np.ones((2, 2))), "no free cell"),
+    (dict(maze="Maze5x5", start=(1.5, 0.5)), "start.*inside a wall"),
+    (dict(maze="Maze5x5", goal=(9.0, 9.0)), "goal.*outside"),
+    (dict(maze=np.array([[0, 1, 0]]), start=(0.5, 0.5), goal=(0.5, 2.5)), "cannot be reached"),
+    (dict(maze="Small", resize_factor=0), "resize_factor"),
+    (dict(maze="Small", goal_radius=0), "goal_radius"),
+    (dict(maze="Small", action_noise=-1), "action_noise"),
+])
+def test_bad_env_arguments_raise_value_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        pm.PointmassEnv(**kwargs)
+
+
+def collect(*args, env=None):
+    return subprocess.run([sys.executable, str(ROOT / "pointmass.py"), "collect", *args],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+
+
+@pytest.fixture
+def minari_dir(tmp_path, monkeypatch):
+    path = tmp_path / "minari"
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(path))
+    return path
+
+
+def test_dataset_round_trip(minari_dir):
+    import minari
+
+    args = ["--env-id", "PointmassEasy-v0", "--policy", "noisy-oracle", "--epsilon", "0.2", "--steps", "3000",
+            "--dataset-id", "pointmass/easy-test-v0", "--seed", "0", "--num-envs", "16"]
+    proc = collect(*args, env=os.environ)
+    assert proc.returncode == 0, proc.stderr
+    data = minari.load_dataset("pointmass/easy-test-v0")
+    assert data.total_steps == 3000
+    assert data.spec.observation_space == gym.spaces.Box(0, 1, (2,), np.float32)
+    assert data.spec.action_space == gym.spaces.Discrete(5)
+    expected = pm.collect_episodes(pm.Collect(env_id="PointmassEasy-v0", epsilon=0.2, steps=3000, seed=0,
+                                              num_envs=16))
+    loaded = list(data.iterate_episodes())
+    assert len(loaded) == len(expected)
+    for got, want in zip(loaded, expected):
+        for key in ("observations", "actions", "rewards", "terminations", "truncations"):
+            np.testing.assert_array_equal(getattr(got, key), want[key])
+        assert got.terminations[-1] or got.truncations[-1]
+        assert not (got.terminations[:-1] | got.truncations[:-1]).any()
+    # Successive observations are one step apart: the autoreset steps are not in the data.
+    maze = pm._maze_of("PointmassEasy-v0")
+    for ep in loaded:
+        assert (np.abs(np.diff(ep.observations, axis=0)) * maze.height < 4).all()
+        np.testing.assert_allclose(ep.observations[0], maze.start / maze.height, rtol=1e-6)
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--dataset-id", "no-version"], "--dataset-id"),
+    (["--env-id", "CartPole-v1", "--dataset-id", "x/y-v0"], "--env-id"),
+    (["--epsilon", "1.5", "--dataset-id", "x/y-v0"], "--epsilon"),
+    (["--steps", "0", "--dataset-id", "x/y-v0"], "--steps"),
+    (["--num-envs", "0", "--dataset-id", "x/y-v0"], "--num-envs"),
+])
+def test_bad_collect_flags_give_one_line_and_exit_2(minari_dir, args, flag):
+    proc = collect(*args, env=os.environ)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and flag in lines[0]
+    assert not minari_dir.exists() or not any(minari_dir.rglob("*-v*"))
+
+
+def test_existing_dataset_id_is_refused_and_left_untouched(minari_dir):
+    target = minari_dir / "pointmass" / "taken-v0"
+    target.mkdir(parents=True)
+    (target / "keep.txt").write_text("precious")
+    proc = collect("--env-id", "PointmassEasy-v0", "--steps", "100", "--dataset-id", "pointmass/taken-v0",
+                   env=os.environ)
+    assert proc.returncode == 2 and "already exists" in proc.stderr
+    assert (target / "keep.txt").read_text() == "precious"
+
+
+def test_show_prints_every_maze_and_reference_returns():
+    out = subprocess.run([sys.executable, str(ROOT / "pointmass.py")], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    for env_id, (lo, hi) in pm.REF_RETURNS.items():
+        assert env_id in out and f"{hi:g}" in out
