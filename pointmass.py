@@ -16,7 +16,8 @@ command line that writes Minari datasets:
     python pointmass.py                  # the four mazes and their reference returns
     python pointmass.py collect --env-id PointmassHard-v0 --policy noisy-oracle --epsilon 0.2 \
         --steps 100000 --dataset-id pointmass/hard-noisy-oracle-v0 --seed 0
-    python pointmass.py refs --episodes 1000     # recompute REF_RETURNS
+    python pointmass.py refs --episodes 2000     # recompute REF_RETURNS
+    python pointmass.py bench                    # environment speed
 """
 
 from __future__ import annotations
@@ -517,6 +518,15 @@ class Refs:
     seed: int = 0
 
 
+@dataclass
+class Bench:
+    """Measure the environment's speed: medians over `repeats` timings of each figure."""
+
+    repeats: int = 5
+    steps: int = 100_000
+    """single-env steps per timing; the vector env and collection use the same number of env-steps"""
+
+
 def check_collect(args: Collect) -> str:
     """Validate every flag before any work; returns the dataset id. Raises ValueError naming the flag."""
     if args.env_id not in PRESETS:
@@ -637,17 +647,64 @@ def refs(args: Refs) -> None:
         print(f"{env_id}: " + ", ".join(out))
 
 
+def bench(args: Bench) -> None:
+    import subprocess
+    import time
+
+    def median_of(fn) -> float:
+        return float(np.median([fn() for _ in range(args.repeats)]))
+
+    def single() -> float:
+        env = gym.make("PointmassHard-v0")
+        env.reset(seed=0)
+        actions = np.random.default_rng(0).integers(len(ACTIONS), size=args.steps).tolist()
+        t0 = time.perf_counter()
+        for a in actions:
+            _, _, terminated, truncated, _ = env.step(a)
+            if terminated or truncated:
+                env.reset()
+        return args.steps / (time.perf_counter() - t0)
+
+    def vector() -> float:
+        envs = gym.make_vec("PointmassHard-v0", num_envs=1000)
+        envs.reset(seed=0)
+        actions = np.random.default_rng(0).integers(len(ACTIONS), size=(args.steps // 1000, 1000))
+        t0 = time.perf_counter()
+        for a in actions:
+            envs.step(a)
+        return actions.size / (time.perf_counter() - t0)
+
+    def collection() -> float:
+        t0 = time.perf_counter()
+        collect_episodes(Collect(env_id="PointmassHard-v0", steps=args.steps, seed=0))
+        return time.perf_counter() - t0
+
+    def import_cost() -> float:
+        code = "import time; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
+        run = lambda mod: float(subprocess.run([sys.executable, "-c", code.format(mod)], capture_output=True,
+                                                text=True, check=True, cwd=Path(__file__).parent).stdout)
+        return run("gymnasium, pointmass") - run("gymnasium")
+
+    print(f"single env (gymnasium.make, PointmassHard-v0): {median_of(single):,.0f} steps/s")
+    print(f"vector env (N = 1000): {median_of(vector):,.0f} env-steps/s")
+    print(f"collect {args.steps:,} noisy-oracle steps (without writing): {median_of(collection):.2f} s")
+    print(f"`import pointmass` after gymnasium: {median_of(import_cost):.3f} s")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     import tyro
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         return show()
-    cmd = tyro.extras.subcommand_cli_from_dict({"collect": Collect, "show": Show, "refs": Refs}, args=argv)
+    cmd = tyro.extras.subcommand_cli_from_dict({"collect": Collect, "show": Show, "refs": Refs, "bench": Bench},
+                                               args=argv)
     if isinstance(cmd, Show):
         return show()
     if isinstance(cmd, Refs):
         return refs(cmd)
+    if isinstance(cmd, Bench):
+        return bench(cmd)
     try:
         dataset_id = check_collect(cmd)
     except ValueError as err:
