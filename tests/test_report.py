@@ -1,0 +1,248 @@
+"""report.py on fabricated runs with known numbers (no training anywhere)."""
+
+import json
+import types
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+from torch.utils.tensorboard import SummaryWriter
+
+import report
+
+EASY, MEDIUM, HARD = "PointmassEasy-v0", "PointmassMedium-v0", "PointmassHard-v0"
+# made-up reference returns, so the checks do not depend on pointmass.py's real constants
+FAKE_POINTMASS = types.SimpleNamespace(
+    ENV_IDS=(EASY, MEDIUM, HARD, "PointmassVeryHard-v0"),
+    REF_RETURNS={EASY: (-50.0, -10.0), MEDIUM: (-150.0, -30.0), HARD: (-100.0, -20.0),
+                 "PointmassVeryHard-v0": (-200.0, -60.0)},
+)
+REPS = 300  # enough resamples to exercise the bootstrap, few enough to stay fast
+
+
+@pytest.fixture(autouse=True)
+def fake_pointmass(monkeypatch):
+    monkeypatch.setattr(report, "pointmass", FAKE_POINTMASS)
+
+
+def make_run(root: Path, algorithm: str, env_id: str, seed: int, score: float, *, exp_name=None,
+             unix_time=1_700_000_000, status="completed", reason=None, coverage=None, args=None,
+             density_value=None, events=True, **overrides) -> Path:
+    """A run directory as the algorithm scripts leave it: summary.json + TensorBoard events."""
+    exp_name = exp_name or algorithm
+    run_dir = root / f"{env_id}__{exp_name}__{seed}__{unix_time}"
+    run_dir.mkdir(parents=True)
+    random_return, oracle_return = FAKE_POINTMASS.REF_RETURNS[env_id]
+    return_mean = random_return + score / 100 * (oracle_return - random_return)
+    summary = {
+        "algorithm": algorithm, "env_id": env_id, "seed": seed, "exp_name": exp_name,
+        "status": status, "reason": reason, "global_step": 50_000, "num_updates": 48_000,
+        "return_mean": return_mean, "return_std": 3.0, "success_rate": score / 100,
+        "normalized_score": score, "eval_episodes": 100, "coverage": coverage,
+        "wall_time_s": 40.0 + seed, "sps": 1000.0 * seed, "updates_per_s": 900.0, "peak_memory_mb": 300.0 + seed,
+        "args": {"env_id": env_id, "seed": seed, "exp_name": exp_name, **(args or {})},
+        "run_dir": str(run_dir),
+    }
+    summary.update(overrides)
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    if events:
+        writer = SummaryWriter(str(run_dir))
+        for step in range(0, 50_001, 10_000):  # a curve that ends at the final score
+            writer.add_scalar("eval/normalized_score", score * step / 50_000, step)
+        if density_value is not None:
+            img = np.full((16, 16, 3), density_value, dtype=np.uint8)
+            writer.add_image("maps/state_density", img, 50_000, dataformats="HWC")
+        writer.close()
+    return run_dir
+
+
+def build(runs_dir: Path, out: Path, *more_dirs: Path) -> dict:
+    return report.main([str(runs_dir), *map(str, more_dirs), "--out", str(out), "--reps", str(REPS)])
+
+
+def row_of(result: dict, algorithm: str, env_id: str, exp_name=None) -> dict:
+    (row,) = [r for r in result["groups"]
+              if (r["algorithm"], r["env_id"], r["exp_name"]) == (algorithm, env_id, exp_name or algorithm)]
+    return row
+
+
+def md_row(markdown: str, *cells: str) -> list[str]:
+    """The results-table line whose first cells are `cells`, split into cells."""
+    for line in markdown.splitlines():
+        parts = [c.strip() for c in line.strip("|").split("|")]
+        if parts[: len(cells)] == list(cells):
+            return parts
+    raise AssertionError(f"no table row starting with {cells}")
+
+
+def test_table_has_the_known_numbers(tmp_path):
+    runs = tmp_path / "runs"
+    for seed, score in zip(range(1, 6), [0.0, 10.0, 20.0, 30.0, 100.0]):
+        make_run(runs, "awac", EASY, seed, score)
+    for seed, score in [(1, 40.0), (2, 60.0)]:
+        make_run(runs, "iql", MEDIUM, seed, score)
+    result = build(runs, tmp_path / "results")
+
+    awac = row_of(result, "awac", EASY)
+    assert awac["runs"] == 5 and awac["seeds"] == [1, 2, 3, 4, 5]
+    assert awac["score_iqm"] == pytest.approx(20.0)  # 25% trimmed each side: mean of 10, 20, 30
+    assert awac["score_mean"] == pytest.approx(32.0)
+    for point, (lo, hi) in [(20.0, awac["score_iqm_ci"]), (32.0, awac["score_mean_ci"])]:
+        assert 0.0 <= lo <= point <= hi <= 100.0 and lo < hi
+    # returns from the fake references: R = -50 + score/100 * 40
+    assert awac["return_mean"] == pytest.approx(-50 + 0.32 * 40)
+    assert awac["return_sd"] == pytest.approx(np.std([-50, -46, -42, -38, -10], ddof=1))
+    assert awac["success_rate"] == pytest.approx(0.32)
+    assert awac["wall_time_s"] == pytest.approx(43.0) and awac["sps"] == pytest.approx(3000.0)
+    assert (awac["random_return"], awac["oracle_return"]) == (-50.0, -10.0)
+
+    iql = row_of(result, "iql", MEDIUM)
+    assert iql["score_iqm"] == pytest.approx(50.0) and iql["score_mean"] == pytest.approx(50.0)
+
+    md = (tmp_path / "results" / "results.md").read_text()
+    assert md == result["markdown"]
+    cells = md_row(md, "awac", "awac", EASY)
+    assert cells[3] == "5"
+    assert cells[4].startswith("20.0 [") and cells[5].startswith("32.0 [")
+    assert cells[6] == f"-37.2 ± {awac['return_sd']:.1f}"
+    assert cells[7:] == ["32%", "43.0", "3000", "-50.0", "-10.0"]
+    # table order: algorithms in the project's order, then mazes in pointmass order
+    assert md.index("| awac | awac |") < md.index("| iql | iql |")
+    assert "## Skipped runs\n\nNone." in md
+    assert json.loads((tmp_path / "results" / "results.json").read_text())["groups"][0]["score_mean"] == 32.0
+
+
+def test_single_seed_has_no_interval(tmp_path):
+    make_run(tmp_path / "runs", "rnd_cql", HARD, 1, 75.0)
+    result = build(tmp_path / "runs", tmp_path / "out")
+    row = row_of(result, "rnd_cql", HARD)
+    assert row["score_iqm"] == 75.0 and row["score_iqm_ci"] is None and row["return_sd"] is None
+    assert md_row(result["markdown"], "rnd_cql", "rnd_cql", HARD)[4] == "75.0 (1 seed)"
+
+
+def test_bad_runs_are_skipped_with_reasons(tmp_path):
+    runs = tmp_path / "runs"
+    make_run(runs, "awac", EASY, 1, 50.0)
+    make_run(runs, "awac", EASY, 2, 70.0)
+    (runs / f"{EASY}__awac__3__1700000000").mkdir()  # crashed before writing anything
+    make_run(runs, "awac", EASY, 4, 10.0).joinpath("summary.json").write_text('{"algorithm": "aw')
+    bad = make_run(runs, "awac", EASY, 5, 10.0)
+    summary = json.loads((bad / "summary.json").read_text())
+    del summary["sps"], summary["wall_time_s"]
+    (bad / "summary.json").write_text(json.dumps(summary))
+    make_run(runs, "awac", EASY, 6, 10.0, status="interrupted", reason="KeyboardInterrupt")
+    make_run(runs, "awac", EASY, 7, 10.0, events=False)
+    garbage = make_run(runs, "awac", EASY, 8, 10.0, events=False)
+    (garbage / "events.out.tfevents.1.host").write_bytes(b"not an event file" * 20)
+    make_run(runs, "iql", EASY, 1, 0.0, status="diverged", reason="nan in losses/value_loss",
+             return_mean=float("nan"), normalized_score=float("nan"))
+    make_run(runs, "iql", EASY, 2, 30.0, status="diverged", reason="nan in losses/actor_loss")
+    make_run(runs, "iql", EASY, 3, 50.0, sps="fast")
+
+    result = build(runs, tmp_path / "out")
+    reasons = {Path(s["run"]).name.split("__")[1] + "/" + Path(s["run"]).name.split("__")[2]: s["reason"]
+               for s in result["skipped"]}
+    assert reasons["awac/3"].startswith("summary.json missing")
+    assert reasons["awac/4"].startswith("summary.json unreadable")
+    assert reasons["awac/5"] == "summary.json lacks keys: wall_time_s, sps"
+    assert reasons["awac/6"] == "interrupted: KeyboardInterrupt"
+    assert reasons["awac/7"] == "no TensorBoard event file"
+    assert reasons["awac/8"].startswith("TensorBoard event file unreadable")
+    assert reasons["iql/1"].startswith("diverged: return_mean, normalized_score not finite")
+    assert reasons["iql/3"] == "summary.json: sps has type str"
+    assert len(reasons) == 8
+
+    awac = row_of(result, "awac", EASY)
+    assert awac["runs"] == 2 and awac["score_mean"] == pytest.approx(60.0)
+    iql = row_of(result, "iql", EASY)  # a diverged run with finite numbers still counts, flagged
+    assert iql["runs"] == 1 and iql["diverged"] == 1
+    assert md_row(result["markdown"], "iql", "iql", EASY)[3] == "1 (1 diverged)"
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert md.count("\n- `") == 8 and "interrupted: KeyboardInterrupt" in md
+
+
+def test_newest_run_of_a_seed_wins(tmp_path):
+    runs = tmp_path / "runs"
+    make_run(runs, "iql", EASY, 1, 10.0, unix_time=1_700_000_000)
+    make_run(runs, "iql", EASY, 1, 90.0, unix_time=1_700_000_500)
+    result = build(runs, tmp_path / "out")
+    assert row_of(result, "iql", EASY)["score_mean"] == 90.0
+    (skip,) = result["skipped"]
+    assert skip["run"].endswith("__1700000000") and "superseded" in skip["reason"]
+
+
+def test_plots_coverage_and_sweeps(tmp_path):
+    main_runs, extra = tmp_path / "full", tmp_path / "extra"
+    for algorithm in report.ALGORITHM_ORDER:
+        for env_id in (EASY, MEDIUM):
+            for seed in (1, 2, 3):
+                make_run(main_runs, algorithm, env_id, seed, 20.0 * seed)
+    for env_id in (EASY, MEDIUM):
+        make_run(extra, "rnd_cql", env_id, 1, 5.0, exp_name="rnd_cql_unsup_rnd", coverage=0.9, density_value=200)
+        make_run(extra, "rnd_cql", env_id, 2, 5.0, exp_name="rnd_cql_unsup_rnd", coverage=0.7)
+        make_run(extra, "rnd_cql", env_id, 1, 5.0, exp_name="rnd_cql_unsup_random", coverage=0.3, density_value=50)
+    for lam, score in [(0.1, 10.0), (1, 50.0), (10, 80.0)]:
+        make_run(extra, "awac", EASY, 1, score, exp_name=f"awac_lam{lam}", args={"lam": float(lam)})
+        make_run(extra, "awac", EASY, 1, score / 2, exp_name=f"awac_lam{lam}_unsup", args={"lam": float(lam)})
+    make_run(extra, "iql", MEDIUM, 1, 40.0, exp_name="iql_tau0.9", args={"expectile": 0.9})
+    result = build(main_runs, tmp_path / "out", extra)
+    out = tmp_path / "out"
+
+    for name in ("learning_curves", "interval_estimates", "coverage_heatmaps", "sweep_awac_lam", "sweep_iql_tau"):
+        image = mpimg.imread(out / f"{name}.png")
+        assert image.ndim == 3 and image.shape[0] > 100, name
+        assert f"]({name}.png)" in result["markdown"]
+    assert not (out / "sweep_rnd_cql_alpha.png").exists()
+
+    cov = {r["env_id"]: r for r in result["coverage"]}
+    assert cov[EASY]["rnd"]["coverage"] == pytest.approx(0.8) and cov[EASY]["rnd"]["runs"] == 2
+    assert cov[EASY]["rnd"]["density_seed"] == 1 and cov[MEDIUM]["random"]["coverage"] == pytest.approx(0.3)
+    assert "| PointmassEasy-v0 | rnd_cql | 0.80 [0.70, 0.90] (2 runs) | 0.30 [0.30, 0.30] (1 runs) |" in result["markdown"]
+
+    lam = result["sweeps"]["awac_lam"]
+    assert [(r["variant"], r["value"], r["score_mean"]) for r in lam] == [
+        ("", 0.1, 10.0), ("", 1.0, 50.0), ("", 10.0, 80.0),
+        ("unsup", 0.1, 5.0), ("unsup", 1.0, 25.0), ("unsup", 10.0, 40.0)]
+    assert result["sweeps"]["iql_tau"][0]["value"] == 0.9
+
+    # aggregate over mazes: each main algorithm pooled over Easy and Medium (scores 20, 40, 60 twice)
+    agg = {a["method"]: a for a in result["aggregate"]}
+    assert set(agg) == {"rnd_cql", "awac", "iql"}
+    assert agg["iql"]["score_mean"] == pytest.approx(40.0) and agg["iql"]["runs"] == 6
+
+
+def test_sweep_value_comes_from_args(tmp_path):
+    # the name says 10 but the run's own args say 12.5: the args are what actually ran
+    make_run(tmp_path / "runs", "awac", EASY, 1, 30.0, exp_name="awac_lam10", args={"lam": 12.5})
+    result = build(tmp_path / "runs", tmp_path / "out")
+    assert result["sweeps"]["awac_lam"][0]["value"] == 12.5
+
+
+def test_no_usable_runs_still_writes_a_report(tmp_path):
+    (tmp_path / "runs" / f"{EASY}__iql__1__1700000000").mkdir(parents=True)
+    result = build(tmp_path / "runs", tmp_path / "out")
+    assert result["groups"] == [] and len(result["skipped"]) == 1
+    assert "No usable runs." in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_other_envs_have_no_score(tmp_path):
+    run = make_run(tmp_path / "runs", "iql", EASY, 1, 0.0)
+    summary = json.loads((run / "summary.json").read_text())
+    summary.update(env_id="CartPole-v1", normalized_score=None, success_rate=None, return_mean=200.0)
+    (run / "summary.json").write_text(json.dumps(summary))
+    result = build(tmp_path / "runs", tmp_path / "out")
+    cells = md_row(result["markdown"], "iql", "iql", "CartPole-v1")
+    assert cells[4:8] == ["—", "—", "200.0", "—"] and cells[-2:] == ["—", "—"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "give at least one RUNS_DIR"),
+    (["does/not/exist"], "RUNS_DIR does/not/exist is not a directory"),
+])
+def test_bad_command_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        report.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err == f"report.py: error: {message}\n"
