@@ -14,7 +14,8 @@
 #   ./benchmark.sh coverage [--seeds 3] [--workers 2]
 #                                      unsupervised RND against random exploration on every maze into
 #                                      runs/coverage/, report in results/coverage/
-#   ./benchmark.sh speed               each default run alone: env steps/s, updates/s, wall time, memory
+#   ./benchmark.sh speed               the env's speed (pointmass.py bench), then each default run alone:
+#                                      env steps/s, updates/s, wall time, memory
 #                                      into runs/speed/, report in results/speed/
 #   ./benchmark.sh help
 #
@@ -471,6 +472,8 @@ speed() {
   [[ $DRY_RUN == 1 ]] || require_scripts "${ALGOS[@]}" report
   setup
   local algo rc
+  # the environment alone: single-env and vector-env steps/s, collection time, import cost
+  run "$PY" pointmass.py bench
   # one at a time with the default thread count: the numbers a user sees running a script alone
   for algo in "${ALGOS[@]}"; do
     rc=0
