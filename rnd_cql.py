@@ -1,0 +1,575 @@
+"""RND exploration + CQL exploitation for discrete actions, in one file (CleanRL style).
+
+Two double-DQN critics share one replay buffer (the course's "explore or exploit" agent):
+- Random Network Distillation (Burda et al. 2019, arXiv:1810.12894): a frozen random target f and a
+  trained predictor f_hat; the intrinsic reward is the prediction error r_int(s') = ||f_hat(s') - f(s')||
+  (the course's eq. 1, a norm, not squared), divided by an EMA of its batch standard deviation.
+- The exploration critic is trained on r_mix = w_explore(t) r_int + w_exploit(t) r_env; it collects
+  the data (epsilon-greedy) for the first `--num-exploration-steps` steps.
+- The exploitation critic is CQL (Kumar et al. 2020, arXiv:2006.04779, eq. 4 with the discrete
+  logsumexp regulariser of its appendix F) on r' = (r_env + shift) * scale:
+  L = E[(Q(s,a) - y)^2] + alpha E_s[logsumexp_a Q(s,a) - Q(s,a_data)], y the double-DQN target
+  (van Hasselt et al. 2016, eq. 4). It is evaluated greedily and collects after the exploration phase.
+Only `terminated` stops bootstrapping; time-limit truncations bootstrap (the course mixed them up).
+The RND predictor and the exploration critic stop training when the exploration phase ends: from then
+on the exploitation critic collects (or, with --offline-exploitation, nothing is collected), so they
+influence nothing. This roughly halves the cost of a default run.
+
+Defaults (course's unless said): 64-64 ReLU critics, gamma 0.95, Adam lr 1e-3, hard target copy every
+300 updates, batch 256, learning starts 2000, eps 0.2, RND 2x400 tanh -> 5. Our choices, tuned on the
+four mazes with 50k steps: reward shift 1 / scale 100 (the course's hint: reaching the goal becomes the
+only non-zero reward, so Q is a discounted success probability instead of a saturated -1/(1-gamma));
+gradient clipping by global norm 10 (the course clips each value at 10; norm keeps the direction);
+the RND target is initialised N(0, 1) and the predictor with PyTorch's default (Kaiming-uniform): the
+course's U[0, 1) target saturates every tanh, making f almost constant over the maze so the bonus stops
+telling cells apart, while N(0, 1) gives a rough target that a smooth predictor only fits where it
+has seen data.
+
+Usage:
+    python rnd_cql.py --env-id PointmassMedium-v0                       # RND-guided online CQL
+    python rnd_cql.py --env-id PointmassHard-v0 --unsupervised-exploration --total-steps 10000
+    python rnd_cql.py --env-id PointmassHard-v0 --unsupervised-exploration --no-use-rnd  # random
+    python rnd_cql.py --env-id PointmassMedium-v0 --unsupervised-exploration --offline-exploitation \
+        --cql-alpha 0.1                                                  # offline CQL on RND data
+    python rnd_cql.py --env-id PointmassEasy-v0 --dataset-id pointmass/easy-noisy-oracle-v0
+    python rnd_cql.py --env-id MountainCar-v0                           # any Box/Discrete env
+"""
+
+import dataclasses
+import json
+import os
+import random
+import resource
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import tyro
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from torch.utils.tensorboard import SummaryWriter
+
+import pointmass
+
+LOG_EVERY = 1_000  # env steps between scalar logs (and the only .item() calls of the loop)
+
+
+@dataclass
+class Args:
+    # experiment
+    exp_name: str = Path(__file__).stem
+    """name of the experiment, part of the run directory's name"""
+    seed: int = 1
+    """seed of python, numpy, torch, the environments and the replay sampling"""
+    torch_deterministic: bool = True
+    """sets `torch.backends.cudnn.deterministic`; the same seed then gives the same summary"""
+    cuda: bool = False
+    """train on the GPU when one is available (the 64-unit networks are faster on the CPU)"""
+    runs_dir: str = "runs"
+    """folder that receives the run directory"""
+    save_model: bool = False
+    """write model.pt (both critics and the RND predictor) at the end"""
+    progress: bool = True
+    """show a progress bar (steps, SPS, last evaluation)"""
+    total_steps: int = 50_000
+    """environment steps (with --dataset-id: gradient updates)"""
+    eval_every: int = 5_000
+    """steps between greedy evaluations of the exploitation critic"""
+    eval_episodes: int = 100
+    """episodes per periodic evaluation (the final one uses max(100, this))"""
+    # environment
+    env_id: str = "PointmassHard-v0"
+    """gymnasium id: any env with a Box observation space and a Discrete action space"""
+    dataset_id: Optional[str] = None
+    """Minari dataset to train the exploitation critic on, offline (the env only evaluates)"""
+    save_dataset_id: Optional[str] = None
+    """write the buffer as this Minari dataset when the exploration phase ends"""
+    # exploration
+    use_rnd: bool = True
+    """add the RND bonus to the exploration critic's reward"""
+    num_exploration_steps: int = 10_000
+    """length of the exploration phase: the exploration critic collects and w_explore decays to 0"""
+    unsupervised_exploration: bool = False
+    """exploration critic on the bonus alone (w_explore=1, w_exploit=0); random actions without RND"""
+    offline_exploitation: bool = False
+    """stop adding data after the exploration phase; training continues on the frozen buffer"""
+    learning_starts: int = 2_000
+    """uniformly random actions and no updates before this step"""
+    eps: float = 0.2
+    """probability of a uniformly random action while collecting"""
+    rnd_hidden: int = 400
+    """width of the RND networks' hidden layers"""
+    rnd_layers: int = 2
+    """number of hidden layers of the RND networks"""
+    rnd_output_size: int = 5
+    """output size of the RND networks"""
+    explore_gamma: float = 0.95
+    """discount of the exploration critic (Burda et al. discount the intrinsic return separately)"""
+    rnd_gamma: float = 0.99
+    """EMA factor of the running standard deviation that normalises the bonus (course: rnd_gamma)"""
+    # algorithm
+    batch_size: int = 256
+    """transitions per gradient update"""
+    gamma: float = 0.95
+    """discount factor"""
+    learning_rate: float = 1e-3
+    """Adam learning rate of both critics and the RND predictor"""
+    q_hidden: int = 64
+    """width of the critics' two hidden layers"""
+    fourier_features: int = 32
+    """random Fourier features of the critics' input (0: the course's MLP on the raw observation)"""
+    fourier_sigma: float = 2.0
+    """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
+    train_frequency: int = 1
+    """env steps per update of the exploitation critic (CleanRL's name; course: 1); the RND predictor and
+    the exploration critic update at every step of the exploration phase"""
+    target_update_period: int = 300
+    """updates between hard copies of each critic into its target network"""
+    grad_clip: float = 10.0
+    """clip each gradient component of the critics to [-grad_clip, grad_clip] (as the course)"""
+    exploit_rew_shift: float = 1.0
+    """r' = (r + shift) * scale for the exploitation critic (course default 0; its hint: 1)"""
+    exploit_rew_scale: float = 100.0
+    """see --exploit-rew-shift (course default 1; its hint: 100)"""
+    cql_alpha: float = 0.0
+    """weight alpha of the CQL regulariser; 0 is double DQN"""
+
+
+class ConfigError(ValueError):
+    """A bad flag value; the message starts with the flag."""
+
+
+def check_args(args: Args) -> None:
+    positive = ["total_steps", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
+                "rnd_output_size", "q_hidden", "train_frequency", "target_update_period"]
+    for name in positive:
+        if getattr(args, name) <= 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+    for name in ["num_exploration_steps", "learning_starts"]:
+        if getattr(args, name) < 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    for name, value in [("eps", args.eps), ("rnd-gamma", args.rnd_gamma), ("gamma", args.gamma),
+                        ("explore-gamma", args.explore_gamma)]:
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(f"--{name} must be in [0, 1], got {value}")
+    if not args.cql_alpha >= 0.0:
+        raise ConfigError(f"--cql-alpha must be >= 0, got {args.cql_alpha}")
+    if args.fourier_features < 0 or args.fourier_sigma <= 0:
+        raise ConfigError("--fourier-features must be >= 0 and --fourier-sigma positive")
+    if not (args.learning_rate > 0.0 and args.grad_clip > 0.0):
+        raise ConfigError("--learning-rate and --grad-clip must be positive")
+    if args.dataset_id and args.save_dataset_id:
+        raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
+
+
+def make_env(env_id: str) -> gym.Env:
+    try:
+        env = gym.make(env_id)
+    except gym.error.Error as err:
+        raise ConfigError(f"--env-id {env_id!r} is not a registered gymnasium environment ({err})") from None
+    if not (isinstance(env.observation_space, gym.spaces.Box) and isinstance(env.action_space, gym.spaces.Discrete)):
+        env.close()
+        raise ConfigError(f"--env-id must have a Box observation space and a Discrete action space, "
+                          f"{env_id} has {env.observation_space} and {env.action_space}")
+    return env
+
+
+def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, activation: type[nn.Module]) -> nn.Sequential:
+    sizes = [in_dim] + [hidden] * layers
+    body = [m for i, o in zip(sizes, sizes[1:]) for m in (nn.Linear(i, o), activation())]
+    return nn.Sequential(*body, nn.Linear(sizes[-1], out_dim))
+
+
+class QNetwork(nn.Module):
+    """Q(s, .) = MLP of random Fourier features [sin 2piBx, cos 2piBx] (Tancik et al. 2020, eq. 5).
+
+    x is the observation with its finite bounds scaled to [0, 1]. A ReLU MLP on raw (row, col) is too
+    smooth to separate the two sides of a wall; Fourier features reduce its error on the mazes' optimal
+    values about 25 times. `n_features=0` is the course's plain MLP on the raw observation.
+    """
+
+    def __init__(self, space: gym.spaces.Box, n_actions: int, hidden: int, n_features: int, sigma: float):
+        super().__init__()
+        finite = np.isfinite(space.low) & np.isfinite(space.high)
+        self.register_buffer("low", torch.tensor(np.where(finite, space.low, 0.0), dtype=torch.float32))
+        self.register_buffer("scale", torch.tensor(np.where(finite, 1.0 / (space.high - space.low + 1e-8), 1.0), dtype=torch.float32))
+        self.register_buffer("B", 2 * np.pi * sigma * torch.randn(space.shape[0], n_features))
+        self.mlp = mlp(2 * n_features if n_features else space.shape[0], hidden, 2, n_actions, nn.ReLU)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        if not self.B.shape[1]:
+            return self.mlp(obs)
+        z = ((obs - self.low) * self.scale) @ self.B
+        return self.mlp(torch.cat([torch.sin(z), torch.cos(z)], dim=-1))
+
+
+def rnd_networks(obs_dim: int, args: Args) -> tuple[nn.Module, nn.Module]:
+    """(frozen target f, predictor f_hat), initialised with different schemes (see the docstring)."""
+    target = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, nn.Tanh)
+    for p in target.parameters():
+        nn.init.normal_(p)
+        p.requires_grad_(False)
+    predictor = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, nn.Tanh)
+    return target, predictor
+
+
+class ReplayBuffer:
+    """All transitions in one preallocated float32 table, so that a batch is one numpy fancy index.
+
+    Columns: obs | next_obs | action | reward | terminated | truncated (truncated only marks episode ends
+    for `to_minari`; it never stops bootstrapping).
+    """
+
+    def __init__(self, obs_dim: int, capacity: int):
+        self.d, self.size = obs_dim, 0
+        self.table = np.zeros((capacity, 2 * obs_dim + 4), dtype=np.float32)
+
+    def add(self, obs, next_obs, action, reward, terminated, truncated) -> None:
+        d, row = self.d, self.table[self.size]
+        row[:d], row[d:2 * d] = obs, next_obs
+        row[2 * d:] = (action, reward, terminated, truncated)
+        self.size += 1
+
+    def sample(self, rng: np.random.Generator, batch_size: int, device: torch.device):
+        batch = torch.from_numpy(self.table[rng.integers(0, self.size, batch_size)]).to(device)
+        d = self.d
+        return batch[:, :d], batch[:, d:2 * d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, 2 * d + 2]
+
+    def observations(self) -> np.ndarray:
+        return self.table[:self.size, :2 * self.d].reshape(-1, self.d)
+
+    @classmethod
+    def from_minari(cls, dataset_id: str, env: gym.Env) -> "ReplayBuffer":
+        import minari
+
+        try:
+            dataset = minari.load_dataset(dataset_id)
+        except (FileNotFoundError, ValueError) as err:
+            raise ConfigError(f"--dataset-id {dataset_id!r} cannot be loaded ({err})") from None
+        obs_space, act_space = dataset.observation_space, dataset.action_space
+        if not (isinstance(act_space, gym.spaces.Discrete) and act_space.n == env.action_space.n
+                and isinstance(obs_space, gym.spaces.Box) and obs_space.shape == env.observation_space.shape):
+            raise ConfigError(f"--dataset-id {dataset_id!r} has spaces {obs_space}, {act_space}; "
+                              f"--env-id needs {env.observation_space}, {env.action_space}")
+        episodes = list(dataset.iterate_episodes())
+        rb = cls(env.observation_space.shape[0], sum(len(ep.rewards) for ep in episodes))
+        for ep in episodes:
+            n, d = len(ep.rewards), rb.d
+            rows = rb.table[rb.size:rb.size + n]
+            rows[:, :d], rows[:, d:2 * d] = ep.observations[:-1], ep.observations[1:]
+            rows[:, 2 * d:] = np.stack([ep.actions, ep.rewards, ep.terminations, ep.truncations], axis=1)
+            rows[-1, -1] = not ep.terminations[-1]  # an episode cut short by the dataset's end
+            rb.size += n
+        return rb
+
+    def to_minari(self, dataset_id: str, env_id: str):
+        import minari
+        from minari.data_collector import EpisodeBuffer
+
+        d, t = self.d, self.table[:self.size]
+        ends = np.flatnonzero((t[:, 2 * d + 2] + t[:, 2 * d + 3]) > 0) + 1
+        if not len(ends) or ends[-1] != self.size:
+            ends = np.append(ends, self.size)  # the unfinished last episode is stored as truncated
+        episodes, start = [], 0
+        for i, end in enumerate(ends):
+            rows = t[start:end]
+            terminations = rows[:, 2 * d + 2] > 0
+            truncations = np.zeros_like(terminations)
+            truncations[-1] = not terminations[-1]
+            episodes.append(EpisodeBuffer(
+                id=i, observations=np.concatenate([rows[:, :d], rows[-1:, d:2 * d]]),
+                actions=rows[:, 2 * d].astype(np.int64), rewards=rows[:, 2 * d + 1].astype(np.float64),
+                terminations=terminations, truncations=truncations))
+            start = end
+        return minari.create_dataset_from_buffers(dataset_id, episodes, env=env_id, algorithm_name="rnd_cql")
+
+
+# ---- pure losses: tensors in, tensors out; tests check them against hand-computed numbers ----
+def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """RND error per state, ||f_hat(s') - f(s')||_2 (Burda et al. 2019; course eq. 1). Shape (B,)."""
+    return torch.linalg.vector_norm(prediction - target, dim=1)
+
+
+def double_dqn_target(reward, terminated, gamma: float, next_q_online, next_q_target) -> torch.Tensor:
+    """y = r + gamma (1 - terminated) Q_target(s', argmax_a Q(s', a)) (van Hasselt et al. 2016, eq. 4)."""
+    next_action = next_q_online.argmax(dim=1, keepdim=True)
+    return reward + gamma * (1.0 - terminated) * next_q_target.gather(1, next_action).squeeze(1)
+
+
+def td_loss(q_data: torch.Tensor, target: torch.Tensor, huber: bool = False) -> torch.Tensor:
+    """Mean squared (course's CQL critic) or Huber (course's DQN critic) TD error."""
+    return F.smooth_l1_loss(q_data, target) if huber else F.mse_loss(q_data, target)
+
+
+def cql_regularizer(q_values: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """E_s[logsumexp_a Q(s, a) - Q(s, a_data)]: CQL(H) for discrete actions (Kumar et al. 2020, eq. 4)."""
+    q_data = q_values.gather(1, actions[:, None]).squeeze(1)
+    return (torch.logsumexp(q_values, dim=1) - q_data).mean()
+
+
+def critic_update(q_net, q_target, optimizer, batch, reward, terminated, gamma, alpha, huber, grad_clip):
+    """One gradient step on TD + alpha * CQL (alpha None: no regulariser, not even logged).
+
+    Returns the detached (td, cql, mean Q(s, a_data)) for logging."""
+    obs, next_obs, actions = batch[:3]
+    with torch.no_grad():
+        y = double_dqn_target(reward, terminated, gamma, q_net(next_obs), q_target(next_obs))
+    q_values = q_net(obs)
+    q_data = q_values.gather(1, actions[:, None]).squeeze(1)
+    td = td_loss(q_data, y, huber)
+    cql = cql_regularizer(q_values, actions) if alpha is not None else torch.zeros(())
+    optimizer.zero_grad(set_to_none=True)
+    (td + alpha * cql if alpha else td).backward()
+    nn.utils.clip_grad_value_(q_net.parameters(), grad_clip, foreach=True)
+    optimizer.step()
+    return td.detach(), cql.detach(), q_data.detach().mean()
+
+
+def evaluate(q_net: nn.Module, env_id: str, n_episodes: int, seed: int, device, record: int = 3) -> dict:
+    """Greedy rollouts, one episode per sub-env of a vector env; the first `record` paths are kept."""
+    envs = gym.make_vec(env_id, num_envs=n_episodes)
+    obs, _ = envs.reset(seed=seed)
+    returns, success, done = np.zeros(n_episodes), np.zeros(n_episodes, bool), np.zeros(n_episodes, bool)
+    paths = [[o] for o in obs[:record]]
+    while not done.all():
+        with torch.no_grad():
+            actions = q_net(torch.as_tensor(obs, dtype=torch.float32, device=device)).argmax(1).cpu().numpy()
+        obs, reward, terminated, truncated, _ = envs.step(actions)
+        live = ~done  # steps after an episode's end belong to the next (autoreset) episode: ignored
+        returns += np.where(live, reward, 0.0)
+        success |= live & terminated
+        for i in np.flatnonzero(live[:record]):
+            paths[i].append(obs[i])
+        done |= terminated | truncated
+    envs.close()
+    return {"returns": returns, "success": success, "paths": [np.array(p) for p in paths]}
+
+
+def write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def train(args: Args) -> dict:
+    check_args(args)
+    env = make_env(args.env_id)
+    obs_dim, n_actions = env.observation_space.shape[0], int(env.action_space.n)
+    if args.dataset_id:
+        rb = ReplayBuffer.from_minari(args.dataset_id, env)
+        data_size = rb.size
+    else:
+        rb = ReplayBuffer(obs_dim, args.total_steps)
+        data_size = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
+    if args.batch_size > data_size:
+        raise ConfigError(f"--batch-size must be at most the number of transitions ({data_size}), got {args.batch_size}")
+    if args.save_dataset_id:
+        from minari.dataset.minari_dataset import parse_dataset_id  # lazy, as in ReplayBuffer's Minari methods
+        from minari.storage import get_dataset_path
+
+        try:
+            parse_dataset_id(args.save_dataset_id)
+        except ValueError as err:
+            raise ConfigError(f"--save-dataset-id {err}") from None
+        if get_dataset_path(args.save_dataset_id).exists():
+            raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} already exists")
+    is_pm = pointmass.is_pointmass(args.env_id)
+
+    stamp = int(time.time())
+    while (run_dir := Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{stamp}").exists():
+        stamp += 1  # two runs started within the same second
+    run_dir.mkdir(parents=True)
+    write_json(run_dir / "config.json", dataclasses.asdict(args))
+    writer = SummaryWriter(str(run_dir))
+    writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(
+        f"|{k}|{v}|" for k, v in dataclasses.asdict(args).items()))
+
+    # seeding: everything random below draws from these
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    rng = np.random.default_rng(args.seed)  # replay sampling and epsilon-greedy coin flips
+    env.action_space.seed(args.seed)
+    obs, _ = env.reset(seed=args.seed)
+    device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
+    torch.set_flush_denormal(True)  # saturated tanh units of the RND nets make denormal gradients, ~10x slower
+
+    def critic():
+        q, q_target = (QNetwork(env.observation_space, n_actions, args.q_hidden, args.fourier_features,
+                                args.fourier_sigma).to(device) for _ in range(2))
+        q_target.load_state_dict(q.state_dict())
+        return q, q_target, torch.optim.Adam(q.parameters(), lr=args.learning_rate, fused=True)
+
+    exploit_q, exploit_target, exploit_opt = critic()
+    explore_q, explore_target, explore_opt = critic()
+    rnd_target, rnd_predictor = (m.to(device) for m in rnd_networks(obs_dim, args))
+    rnd_opt = torch.optim.Adam(rnd_predictor.parameters(), lr=args.learning_rate, fused=True)
+    rnd_std = None  # running std of the bonus (course: running_rnd_rew_std with rnd_gamma)
+
+    # phase ends: the buffer is final for --dataset-id, and the explorer hands over at step N
+    exploration_steps = 0 if args.dataset_id else args.num_exploration_steps
+    random_exploration = args.unsupervised_exploration and not args.use_rnd
+    learning_starts = 0 if args.dataset_id else args.learning_starts
+
+    def weights(step: int) -> tuple[float, float]:
+        """(w_explore, w_exploit) at `step` (the course's PiecewiseSchedule / ConstantSchedule)."""
+        if args.unsupervised_exploration:
+            return (1.0 if args.use_rnd else 0.0), 0.0
+        return (max(0.0, 1.0 - step / max(1, exploration_steps)) if args.use_rnd else 0.0), 1.0
+
+    def bonus_np(o: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            o = torch.from_numpy(o).to(device)
+            return (rnd_bonus(rnd_predictor(o), rnd_target(o)) / (rnd_std if rnd_std is not None else 1.0)).cpu().numpy()
+
+    def q_max_np(o: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return exploit_q(torch.from_numpy(o).to(device)).max(1).values.cpu().numpy()
+
+    def run_eval(n_episodes: int, step: int, images: bool) -> dict:
+        res = evaluate(exploit_q, args.env_id, n_episodes, args.seed + 10_000, device)
+        out = {"return_mean": float(res["returns"].mean()), "return_std": float(res["returns"].std()),
+               "success_rate": float(res["success"].mean()) if is_pm else None,
+               "normalized_score": pointmass.normalized_score(args.env_id, res["returns"].mean()) if is_pm else None}
+        for k, v in out.items():
+            if v is not None:
+                writer.add_scalar(f"eval/{k}", v, step)
+        if is_pm and images:
+            writer.add_image("maps/state_density", pointmass.plot_state_density(args.env_id, rb.observations()), step, dataformats="HWC")
+            writer.add_image("maps/value", pointmass.plot_value_map(args.env_id, q_max_np, title="max_a Q(s, a)"), step, dataformats="HWC")
+            writer.add_image("maps/eval_trajectory", pointmass.plot_trajectories(args.env_id, res["paths"]), step, dataformats="HWC")
+            if step <= exploration_steps and args.use_rnd:
+                writer.add_image("maps/rnd_bonus", pointmass.plot_value_map(args.env_id, bonus_np, title="RND bonus"), step, dataformats="HWC")
+        return out
+
+    status, reason, last_eval, num_updates, explore_updates, global_step = "completed", None, {}, 0, 0, 0
+    good_state = {k: v.clone() for k, v in exploit_q.state_dict().items()}
+    losses: dict[str, torch.Tensor] = {}
+    ep_return, ep_length = 0.0, 0
+    start_time = time.time()
+    progress = Progress(TextColumn("rnd_cql"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[sps]} SPS"),
+                        TextColumn("eval {task.fields[eval]}"), TimeElapsedColumn(), disable=not args.progress)
+    task = progress.add_task("train", total=args.total_steps, sps=0, eval="-")
+    progress.start()
+    try:
+        for global_step in range(args.total_steps):
+            exploring = global_step < exploration_steps
+            if not args.dataset_id:
+                if global_step < learning_starts or rng.random() < args.eps or (exploring and random_exploration):
+                    action = env.action_space.sample()
+                else:
+                    with torch.no_grad():
+                        actor = explore_q if exploring else exploit_q
+                        action = int(actor(torch.as_tensor(obs, dtype=torch.float32, device=device)).argmax())
+                next_obs, reward, terminated, truncated, _ = env.step(action)
+                if exploring or not args.offline_exploitation:
+                    rb.add(obs, next_obs, action, reward, terminated, truncated)
+                ep_return, ep_length = ep_return + float(reward), ep_length + 1
+                obs = next_obs
+                if terminated or truncated:
+                    writer.add_scalar("charts/episodic_return", ep_return, global_step)
+                    writer.add_scalar("charts/episodic_length", ep_length, global_step)
+                    (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
+
+            train_explorer = exploring and not random_exploration
+            train_exploiter = global_step % args.train_frequency == 0
+            if global_step >= learning_starts and rb.size >= args.batch_size and (train_explorer or train_exploiter):
+                batch = rb.sample(rng, args.batch_size, device)
+                r_env, terminated = batch[3], batch[4]
+                if train_explorer:
+                    w_explore, w_exploit = weights(global_step)
+                    r_mix = w_exploit * r_env
+                    if args.use_rnd:  # train f_hat on s' and reuse its error as the bonus (eq. 1)
+                        error = rnd_bonus(rnd_predictor(batch[1]), rnd_target(batch[1]))
+                        rnd_opt.zero_grad(set_to_none=True)
+                        error.mean().backward()
+                        rnd_opt.step()
+                        error = error.detach()
+                        batch_std = error.std()
+                        rnd_std = batch_std if rnd_std is None else args.rnd_gamma * rnd_std + (1 - args.rnd_gamma) * batch_std
+                        r_int = error / rnd_std
+                        r_mix = r_mix + w_explore * r_int
+                        losses["rnd_loss"], losses["rnd_bonus"] = error.mean(), r_int.mean()
+                    # the bonus alone is a non-episodic return (Burda et al. 2019, sec. 2.3): reaching the goal
+                    # must not look like the end of all future novelty
+                    done = terminated if w_exploit else torch.zeros_like(terminated)
+                    losses["explore_td_loss"] = critic_update(explore_q, explore_target, explore_opt, batch, r_mix, done,
+                                                              args.explore_gamma, None, True, args.grad_clip)[0]
+                    explore_updates += 1
+                    if explore_updates % args.target_update_period == 0:
+                        explore_target.load_state_dict(explore_q.state_dict())
+                if train_exploiter:
+                    r_exploit = (r_env + args.exploit_rew_shift) * args.exploit_rew_scale
+                    losses["td_loss"], losses["cql_regularizer"], losses["q_values"] = critic_update(
+                        exploit_q, exploit_target, exploit_opt, batch, r_exploit, terminated, args.gamma, args.cql_alpha,
+                        False, args.grad_clip)
+                    num_updates += 1
+                    if num_updates % args.target_update_period == 0:
+                        exploit_target.load_state_dict(exploit_q.state_dict())
+
+            step = global_step + 1
+            if step % LOG_EVERY == 0 or step == args.total_steps:
+                values = {k: v.item() for k, v in losses.items()}
+                bad = [k for k, v in values.items() if not np.isfinite(v)]
+                if bad:
+                    status, reason = "diverged", f"losses/{bad[0]} is {values[bad[0]]} at step {step}"
+                    break
+                good_state = {k: v.clone() for k, v in exploit_q.state_dict().items()}
+                for k, v in values.items():
+                    writer.add_scalar(f"exploration/{k}" if k == "rnd_bonus" else f"losses/{k}", v, step)
+                sps = int(step / (time.time() - start_time))
+                writer.add_scalar("charts/SPS", sps, step)
+                if is_pm and not args.dataset_id:
+                    writer.add_scalar("exploration/coverage", pointmass.coverage(args.env_id, rb.observations()), step)
+                progress.update(task, completed=step, sps=sps)
+            if step % args.eval_every == 0 and step < args.total_steps:
+                last_eval = run_eval(args.eval_episodes, step, images=True)
+                shown = last_eval["normalized_score"] if is_pm else last_eval["return_mean"]
+                progress.update(task, eval=f"{'score' if is_pm else 'return'} {shown:.1f}")
+            if step == exploration_steps and args.save_dataset_id:
+                rb.to_minari(args.save_dataset_id, args.env_id)
+    except KeyboardInterrupt:
+        status, reason = "interrupted", f"KeyboardInterrupt at step {global_step}"
+    finally:
+        progress.stop()
+
+    if status == "diverged":
+        exploit_q.load_state_dict(good_state)  # evaluate and keep the last model whose losses were finite
+    if args.save_dataset_id and global_step + 1 < exploration_steps and status == "completed":
+        rb.to_minari(args.save_dataset_id, args.env_id)  # the run ended inside the exploration phase
+    final = run_eval(max(100, args.eval_episodes), global_step + 1, images=True)
+    if args.save_model or status == "diverged":
+        tmp = run_dir / "model.pt.tmp"
+        torch.save({"exploit_q": exploit_q.state_dict(), "explore_q": explore_q.state_dict(),
+                    "rnd_predictor": rnd_predictor.state_dict(), "args": dataclasses.asdict(args)}, tmp)
+        os.replace(tmp, run_dir / "model.pt")
+    wall_time = time.time() - start_time
+    summary = {
+        "algorithm": "rnd_cql", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
+        "status": status, "reason": reason, "global_step": global_step + (status != "interrupted"),
+        "num_updates": num_updates, **{k: final[k] for k in ("return_mean", "return_std", "success_rate", "normalized_score")},
+        "eval_episodes": max(100, args.eval_episodes),
+        "coverage": pointmass.coverage(args.env_id, rb.observations()) if is_pm else None,
+        "wall_time_s": wall_time, "sps": (global_step + 1) / wall_time, "updates_per_s": num_updates / wall_time,
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "args": dataclasses.asdict(args), "run_dir": str(run_dir),
+    }
+    write_json(run_dir / "summary.json", summary)
+    writer.close()
+    env.close()
+    return summary
+
+
+if __name__ == "__main__":
+    try:
+        train(tyro.cli(Args))
+    except ConfigError as err:
+        print(f"{Path(__file__).name}: error: {err}", file=sys.stderr)
+        raise SystemExit(2)

@@ -1,0 +1,293 @@
+"""Tests of rnd_cql.py: the losses against hand-computed numbers, the replay buffer and its Minari round
+trip, short end-to-end runs (outputs, TensorBoard, determinism, faults), bad input, and a slow learning check."""
+
+import dataclasses
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import rnd_cql
+from rnd_cql import Args, ConfigError, ReplayBuffer, cql_regularizer, double_dqn_target, rnd_bonus, td_loss
+
+SUMMARY_KEYS = {"algorithm", "env_id", "seed", "exp_name", "status", "reason", "global_step", "num_updates",
+                "return_mean", "return_std", "success_rate", "normalized_score", "eval_episodes", "coverage",
+                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "args", "run_dir"}
+TIMING_KEYS = {"wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "run_dir"}
+SCRIPT = Path(rnd_cql.__file__)
+
+
+def small(tmp_path, **kw) -> Args:
+    """A run of a few thousand steps with small RND networks: seconds, but every code path."""
+    base = dict(env_id="PointmassEasy-v0", total_steps=2_000, num_exploration_steps=1_000, learning_starts=500,
+                eval_every=1_000, eval_episodes=10, rnd_hidden=32, batch_size=64, runs_dir=str(tmp_path / "runs"),
+                progress=False)
+    return Args(**{**base, **kw})
+
+
+# ---- losses -------------------------------------------------------------------------------------
+def test_rnd_bonus_is_the_euclidean_norm_of_the_error():
+    pred = torch.tensor([[1.0, 2.0], [0.0, 0.0], [1.0, 1.0]])
+    target = torch.tensor([[4.0, 6.0], [0.0, 0.0], [0.0, 0.0]])
+    torch.testing.assert_close(rnd_bonus(pred, target), torch.tensor([5.0, 0.0, math.sqrt(2.0)]))
+
+
+def test_double_dqn_target_stops_bootstrapping_only_on_terminated():
+    reward = torch.tensor([1.0, -1.0, 0.5])
+    terminated = torch.tensor([0.0, 1.0, 0.0])  # row 1 reached the goal; row 2 was truncated: it bootstraps
+    next_q_online = torch.tensor([[1.0, 3.0], [5.0, 0.0], [2.0, 1.0]])  # argmax: 1, 0, 0
+    next_q_target = torch.tensor([[10.0, 20.0], [30.0, 40.0], [7.0, 8.0]])
+    y = double_dqn_target(reward, terminated, 0.5, next_q_online, next_q_target)
+    # 1 + 0.5 * 20; -1 (no bootstrap); 0.5 + 0.5 * 7 (the online argmax, not the target's max 8)
+    torch.testing.assert_close(y, torch.tensor([11.0, -1.0, 4.0]))
+
+
+def test_cql_regularizer_on_a_2x3_table():
+    q = torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]], requires_grad=True)
+    actions = torch.tensor([0, 2])
+    reg = cql_regularizer(q, actions)
+    row0 = math.log(math.e + math.e ** 2 + math.e ** 3) - 1.0  # 2.407606
+    row1 = math.log(3.0) - 0.0  # 1.098612
+    assert reg.item() == pytest.approx((row0 + row1) / 2, abs=1e-6)
+    reg.backward()  # d/dQ = (softmax(Q) - onehot(a_data)) / B: pushes the data action up, the rest down
+    expected = (torch.softmax(q.detach(), 1) - torch.nn.functional.one_hot(actions, 3)) / 2
+    torch.testing.assert_close(q.grad, expected)
+
+
+def test_td_loss_mse_and_huber():
+    q, y = torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0])
+    assert td_loss(q, y).item() == pytest.approx((1.0 + 4.0) / 2)
+    assert td_loss(q, y, huber=True).item() == pytest.approx((0.5 * 1.0 + (2.0 - 0.5)) / 2)
+
+
+def test_cql_alpha_zero_critic_update_is_double_dqn(tmp_path):
+    torch.manual_seed(0)
+    q, q_target = rnd_cql.mlp(2, 8, 2, 3, torch.nn.ReLU), rnd_cql.mlp(2, 8, 2, 3, torch.nn.ReLU)
+    batch = (torch.rand(16, 2), torch.rand(16, 2), torch.randint(0, 3, (16,)), torch.rand(16), torch.zeros(16))
+    before = q(batch[0]).detach()
+    with torch.no_grad():
+        y = double_dqn_target(batch[3], batch[4], 0.9, q(batch[1]), q_target(batch[1]))
+    opt = torch.optim.SGD(q.parameters(), lr=0.0)  # no step: the reported loss is the pre-update one
+    td, cql, q_mean = rnd_cql.critic_update(q, q_target, opt, batch, batch[3], batch[4], 0.9, 0.0, False, 10.0)
+    q_data = before.gather(1, batch[2][:, None]).squeeze(1)
+    assert td.item() == pytest.approx(((q_data - y) ** 2).mean().item(), rel=1e-5)
+    assert cql.item() == pytest.approx(cql_regularizer(before, batch[2]).item(), rel=1e-5)  # logged, not used
+    assert q_mean.item() == pytest.approx(q_data.mean().item(), rel=1e-5)
+
+
+def test_rnd_networks_start_with_a_nonzero_error_and_a_frozen_target():
+    target, predictor = rnd_cql.rnd_networks(2, Args())
+    obs = torch.rand(64, 2)
+    assert (rnd_bonus(predictor(obs), target(obs)) > 1e-3).all()
+    assert not any(p.requires_grad for p in target.parameters())
+    assert len(target) == 2 * 2 + 1 and target[0].out_features == 400 and target[-1].out_features == 5
+
+
+# ---- replay buffer and Minari ------------------------------------------------------------------
+def filled_buffer() -> ReplayBuffer:
+    """Two episodes: a truncated one of 3 steps, then a terminated one of 2 steps, then 1 unfinished step."""
+    rb = ReplayBuffer(2, 10)
+    obs = np.arange(14, dtype=np.float32).reshape(7, 2) / 14
+    ends = {2: (0, 1), 4: (1, 0)}  # step index -> (terminated, truncated)
+    for i in range(6):
+        term, trunc = ends.get(i, (0, 0))
+        rb.add(obs[i], obs[i + 1], i % 5, -1.0 + term, term, trunc)
+    return rb
+
+
+def test_sample_is_one_table_lookup_with_the_right_columns():
+    rb = filled_buffer()
+    obs, next_obs, actions, rewards, terminated = rb.sample(np.random.default_rng(0), 32, torch.device("cpu"))
+    assert obs.shape == (32, 2) and actions.dtype == torch.long and rewards.shape == terminated.shape == (32,)
+    torch.testing.assert_close(next_obs - obs, torch.full((32, 2), 2 / 14))  # consecutive rows of `obs` above
+    torch.testing.assert_close(terminated, (actions == 4).float())  # only step 4 terminated
+
+
+def test_minari_round_trip(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
+    rb = filled_buffer()
+    dataset = rb.to_minari("test/round-trip-v0", "PointmassEasy-v0")
+    assert dataset.total_episodes == 3 and dataset.total_steps == 6
+    episodes = list(dataset.iterate_episodes())
+    assert [ep.terminations.tolist() for ep in episodes] == [[False] * 3, [False, True], [False]]
+    assert [ep.truncations.tolist() for ep in episodes] == [[False, False, True], [False, False], [True]]
+    back = ReplayBuffer.from_minari("test/round-trip-v0", rnd_cql.make_env("PointmassEasy-v0"))
+    assert back.size == rb.size
+    np.testing.assert_allclose(back.table[:5], rb.table[:5])
+    assert back.table[5, -1] == 1.0  # the unfinished last episode comes back truncated
+
+
+# ---- end to end ---------------------------------------------------------------------------------
+def test_end_to_end_outputs_tensorboard_and_images(tmp_path):
+    args = small(tmp_path, save_model=True)
+    summary = rnd_cql.train(args)
+    run_dir = Path(summary["run_dir"])
+    assert set(summary) == SUMMARY_KEYS
+    assert json.loads((run_dir / "summary.json").read_text()) == summary
+    assert json.loads((run_dir / "config.json").read_text())["total_steps"] == 2_000
+    assert (run_dir / "model.pt").exists() and not list(run_dir.glob("*.tmp"))
+    assert summary["status"] == "completed" and summary["global_step"] == 2_000
+    assert summary["num_updates"] == 1_500 // args.train_frequency and summary["eval_episodes"] == 100
+    assert 0.0 <= summary["success_rate"] <= 1.0 and 0.0 < summary["coverage"] <= 1.0
+    assert summary["peak_memory_mb"] < 1024
+    ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
+    ea.Reload()
+    scalars = set(ea.Tags()["scalars"])
+    for tag in ["charts/episodic_return", "charts/episodic_length", "charts/SPS", "eval/return_mean", "eval/return_std",
+                "eval/success_rate", "eval/normalized_score", "losses/td_loss", "losses/cql_regularizer",
+                "losses/q_values", "losses/rnd_loss", "losses/explore_td_loss", "exploration/rnd_bonus",
+                "exploration/coverage"]:
+        assert tag in scalars, tag
+    assert [e.step for e in ea.Scalars("eval/normalized_score")] == [1_000, 2_000]
+    assert ea.Scalars("eval/normalized_score")[-1].value == pytest.approx(summary["normalized_score"])
+    assert [e.step for e in ea.Scalars("exploration/coverage")] == [1_000, 2_000]
+    images = set(ea.Tags()["images"])
+    assert {"maps/state_density", "maps/rnd_bonus", "maps/value", "maps/eval_trajectory"} <= images
+    assert [e.step for e in ea.Images("maps/rnd_bonus")] == [1_000]  # exploration phase only
+    assert ea.Images("maps/value")[0].width > 100
+    assert "hyperparameters/text_summary" in ea.Tags()["tensors"]
+
+
+def test_same_seed_twice_gives_identical_summaries(tmp_path):
+    a = rnd_cql.train(small(tmp_path, total_steps=1_500, exp_name="a", cql_alpha=0.1))
+    b = rnd_cql.train(small(tmp_path, total_steps=1_500, exp_name="a", cql_alpha=0.1))
+    assert {k: v for k, v in a.items() if k not in TIMING_KEYS} == {k: v for k, v in b.items() if k not in TIMING_KEYS}
+
+
+def test_runs_on_a_non_pointmass_env_without_the_extras(tmp_path):
+    summary = rnd_cql.train(small(tmp_path, env_id="MountainCar-v0", total_steps=1_000, num_exploration_steps=600))
+    assert summary["status"] == "completed"
+    assert summary["normalized_score"] is None and summary["success_rate"] is None and summary["coverage"] is None
+    ea = EventAccumulator(summary["run_dir"])
+    ea.Reload()
+    assert "eval/return_mean" in ea.Tags()["scalars"] and not ea.Tags()["images"]
+
+
+def test_save_dataset_then_train_offline_on_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
+    rnd_cql.train(small(tmp_path, total_steps=1_200, num_exploration_steps=800, save_dataset_id="test/rnd-v0"))
+    import minari
+
+    assert minari.load_dataset("test/rnd-v0").total_steps == 800
+    summary = rnd_cql.train(small(tmp_path, total_steps=300, dataset_id="test/rnd-v0", cql_alpha=0.5))
+    assert summary["status"] == "completed" and summary["num_updates"] == 300
+    ea = EventAccumulator(summary["run_dir"])
+    ea.Reload()
+    assert "losses/rnd_loss" not in ea.Tags()["scalars"]  # no exploration when learning from a dataset
+
+
+def test_offline_exploitation_freezes_the_buffer(tmp_path, monkeypatch):
+    added, real = [], ReplayBuffer.add
+    monkeypatch.setattr(ReplayBuffer, "add", lambda self, *a: (added.append(1), real(self, *a)))
+    summary = rnd_cql.train(small(tmp_path, offline_exploitation=True, unsupervised_exploration=True))
+    assert summary["status"] == "completed" and len(added) == 1_000  # the exploration phase only
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_model(tmp_path, monkeypatch):
+    real = rnd_cql.td_loss
+    calls = {"n": 0}
+
+    def poisoned(q, y, huber=False):
+        calls["n"] += 1
+        loss = real(q, y, huber)
+        return loss * float("nan") if calls["n"] > 1_200 else loss  # from about step 1200 on
+
+    monkeypatch.setattr(rnd_cql, "td_loss", poisoned)
+    summary = rnd_cql.train(small(tmp_path, total_steps=3_000))
+    run_dir = Path(summary["run_dir"])
+    assert summary["status"] == "diverged" and summary["reason"] == "losses/td_loss is nan at step 2000"
+    assert summary["global_step"] == 2_000 and math.isfinite(summary["return_mean"])
+    assert (run_dir / "model.pt").exists() and json.loads((run_dir / "summary.json").read_text())["status"] == "diverged"
+    state = torch.load(run_dir / "model.pt")["exploit_q"]
+    assert all(torch.isfinite(v).all() for v in state.values())
+    assert list(run_dir.glob("events.out.tfevents.*"))
+
+
+def test_ctrl_c_writes_an_interrupted_summary(tmp_path, monkeypatch):
+    real, calls = rnd_cql.evaluate, {"n": 0}
+
+    def interrupt_first(*a, **kw):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise KeyboardInterrupt
+        return real(*a, **kw)
+
+    monkeypatch.setattr(rnd_cql, "evaluate", interrupt_first)
+    summary = rnd_cql.train(small(tmp_path))
+    assert summary["status"] == "interrupted" and summary["global_step"] == 999
+    assert json.loads((Path(summary["run_dir"]) / "summary.json").read_text())["status"] == "interrupted"
+
+
+# ---- bad input ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("flags, starts", [
+    (["--env-id", "NoSuchEnv-v0"], "--env-id"),
+    (["--eps", "1.5"], "--eps"),
+    (["--cql-alpha", "-0.1"], "--cql-alpha"),
+    (["--total-steps", "0"], "--total-steps"),
+])
+def test_bad_flag_exits_2_with_one_line_and_no_run_dir(tmp_path, flags, starts):
+    proc = subprocess.run([sys.executable, str(SCRIPT), *flags, "--runs-dir", str(tmp_path / "runs"), "--no-progress"],
+                          capture_output=True, text=True, timeout=120, cwd=SCRIPT.parent)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"rnd_cql.py: error: {starts}"), proc.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("kw, starts", [
+    (dict(env_id="Pendulum-v1"), "--env-id"),  # Box actions
+    (dict(env_id="FrozenLake-v1"), "--env-id"),  # Discrete observations
+    (dict(total_steps=-5), "--total-steps"),
+    (dict(eval_every=0), "--eval-every"),
+    (dict(num_exploration_steps=-1), "--num-exploration-steps"),
+    (dict(eps=-0.1), "--eps"),
+    (dict(cql_alpha=-1.0), "--cql-alpha"),
+    (dict(batch_size=3_000), "--batch-size"),  # more than the 2000 transitions the run will collect
+    (dict(offline_exploitation=True, batch_size=1_500), "--batch-size"),  # 1000 exploration steps of data
+    (dict(dataset_id="test/missing-v0"), "--dataset-id"),
+    (dict(dataset_id="test/rnd-v0", save_dataset_id="test/other-v0"), "--save-dataset-id"),
+    (dict(save_dataset_id="no version"), "--save-dataset-id"),
+])
+def test_bad_input_raises_before_the_run_dir(tmp_path, monkeypatch, kw, starts):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
+    with pytest.raises(ConfigError, match=f"^{starts}"):
+        rnd_cql.train(small(tmp_path, **kw))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_incompatible_or_too_small_dataset(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
+    filled_buffer().to_minari("test/tiny-v0", "PointmassEasy-v0")
+    with pytest.raises(ConfigError, match="^--dataset-id .* has spaces"):
+        rnd_cql.train(small(tmp_path, env_id="CartPole-v1", dataset_id="test/tiny-v0"))
+    with pytest.raises(ConfigError, match=r"^--batch-size must be at most the number of transitions \(6\)"):
+        rnd_cql.train(small(tmp_path, dataset_id="test/tiny-v0"))
+    rnd_cql.train(small(tmp_path, dataset_id="test/tiny-v0", batch_size=4, total_steps=20, eval_episodes=2))
+    with pytest.raises(ConfigError, match="^--save-dataset-id .* already exists"):
+        rnd_cql.train(small(tmp_path, save_dataset_id="test/tiny-v0", exp_name="exists"))
+    assert not list((tmp_path / "runs").glob("*exists*"))
+
+
+def test_help_documents_every_flag(capsys):
+    with pytest.raises(SystemExit):
+        import tyro
+
+        tyro.cli(Args, args=["--help"])
+    out = capsys.readouterr().out
+    for field in dataclasses.fields(Args):
+        assert f"--{field.name.replace('_', '-')}" in out
+    assert "weight alpha of the CQL regulariser" in out
+
+
+# ---- learning -----------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_learns_easy_maze(tmp_path):
+    summary = rnd_cql.train(Args(env_id="PointmassEasy-v0", total_steps=10_000, num_exploration_steps=4_000,
+                                 learning_starts=1_000, eval_every=5_000, runs_dir=str(tmp_path), progress=False))
+    assert summary["normalized_score"] >= 80, summary
