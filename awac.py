@@ -1,0 +1,539 @@
+"""Discrete AWAC with its own RND exploration phase, in one file.
+
+AWAC (Nair, Gupta, Dalal & Levine 2020, "AWAC: Accelerating Online Reinforcement Learning with Offline
+Datasets", arXiv:2006.09359, Sec. 4 and Algorithm 1) alternates, with V(s) = sum_a pi(a|s) Q(s,a):
+  policy evaluation   Q(s,a) <- r + gamma (1 - terminated) sum_a' pi(a'|s') Q_target(s',a')  (course PDF eq. 4)
+  policy improvement  max_pi E_D[log pi(a|s) exp(A(s,a) / lam)],  A(s,a) = Q(s,a) - V(s)      (course PDF eq. 3)
+Over a handful of discrete actions both expectations under pi are exact sums; the actor is categorical.
+
+Data comes first from an exploration phase (--num-exploration-steps env steps): an exploration double-DQN
+critic acts epsilon-greedily and learns from r_mix = w_explore(t) r_int + w_exploit(t) r_env, where r_int is
+the RND bonus (Burda et al. 2019; course PDF eq. 1) ||f_hat(s') - f(s')|| of a trained predictor against a
+frozen random target, divided by a running std. --use-rnd: w_explore falls linearly 1 -> 0 over the phase,
+w_exploit = 1; without it w_explore = 0; --unsupervised-exploration: (1, 0), or uniformly random actions
+without RND. Then the collector is the actor's greedy action, epsilon-greedy, so the policy being evaluated
+gathers the data that corrects it (the course's starter code collected with the critic from step 0, so
+--use_rnd changed nothing). The RND predictor and the exploration critic influence nothing after the phase
+and stop training there. --offline-exploitation stops collecting (and stepping the env) after the phase;
+--dataset-id trains purely offline on a Minari dataset. Truncations bootstrap; only `terminated` stops it.
+
+Defaults that differ from the course, and why (Pointmass, 50k steps; numbers in the README):
+  lam 0.1, with the course's reward hint (r + 1) * 100 (0 per step, 100 at the goal): advantages are then a few
+    units, and exp(A / lam), clipped at 100 as in IQL, firmly prefers the better actions. lam 1 is close to
+    cloning the agent's own data and stalls (PointmassHard 60, Medium 41; with 0.1: 97-104 and 96-103).
+  lam 3 with --dataset-id: lam sets how tightly pi stays near the data's policy (pi* ~ pi_beta exp(A / lam)).
+    A narrow behaviour policy's dataset lacks the actions that would correct the critic where pi strays, and
+    with lam 0.1 the actor follows over-estimated unseen actions (noisy-oracle PointmassHard: 0, with 3: 93-96,
+    behaviour 83). --offline-exploitation keeps 0.1: exploration data covers all actions (Medium: 83 vs -2).
+  critic 2x128 ReLU (course 2x64): a maze's value has sharp edges at walls (Hard: 81 with 64 units, 102 with 128).
+  actor 2x64 tanh at lr 3e-4 (course 4x512 at 1e-4): the same policy class at a fraction of the CPU time.
+  one gradient step of every network per 3 env steps (or iterations with --dataset-id), hard target copies
+    every 100 of them (course: every step, every 300), and one Adam over all networks (their losses share no
+    graph, so one backward gives each its own gradient): a default run fits in 60 s on 2 busy CPU cores with
+    one torch thread (OMP_NUM_THREADS=1); the 2x400 RND dominates the cost.
+
+Usage:
+    python awac.py --env-id PointmassEasy-v0
+    python awac.py --env-id PointmassMedium-v0 --lam 10 --num-exploration-steps 20000 --unsupervised-exploration
+    python pointmass.py collect --env-id PointmassEasy-v0 --steps 20000 --dataset-id pointmass/easy-noisy-oracle-v0
+    python awac.py --env-id PointmassEasy-v0 --dataset-id pointmass/easy-noisy-oracle-v0
+"""
+
+import copy
+import json
+import math
+import os
+import random
+import re
+import resource
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Optional
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import tyro
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from torch.utils.tensorboard import SummaryWriter
+
+import pointmass  # registers the Pointmass ids; its extras switch on only for those ids
+
+
+@dataclass
+class Args:
+    # experiment
+    exp_name: str = Path(__file__).stem  # name of the experiment, part of the run directory's name
+    seed: int = 1  # seed of random, numpy, torch, the environment and the replay sampler
+    torch_deterministic: bool = True  # torch.backends.cudnn.deterministic: the same seed gives the same run
+    cuda: bool = False  # train on the GPU if there is one (these small networks are usually faster on CPU)
+    runs_dir: str = "runs"  # folder that holds the run directories
+    save_model: bool = False  # write model.pt (actor and critic) at the end of the run
+    progress: bool = True  # show a progress bar
+    total_steps: int = 50_000  # env steps (online) or training iterations (with --dataset-id)
+    eval_every: int = 5_000  # evaluate the greedy policy every this many steps
+    eval_episodes: int = 100  # episodes per periodic evaluation (the final one uses at least 100)
+    # environment
+    env_id: str = "PointmassHard-v0"  # gymnasium id: any env with a 1-D Box observation and Discrete action space
+    dataset_id: Optional[str] = None  # train purely offline on this Minari dataset; the env only evaluates
+    save_dataset_id: Optional[str] = None  # write the exploration phase's data as this Minari dataset when it ends
+    # exploration
+    use_rnd: bool = True  # RND bonus for the exploration critic, weighted 1 -> 0 linearly over the phase
+    num_exploration_steps: int = 10_000  # length of the exploration phase in env steps
+    unsupervised_exploration: bool = False  # explore on the RND bonus alone (uniformly random with --no-use-rnd)
+    offline_exploitation: bool = False  # stop collecting after the exploration phase; train on the frozen buffer
+    learning_starts: int = 2_000  # uniformly random actions and no training up to this env step (online only)
+    eps: float = 0.2  # probability of a uniformly random action while collecting
+    rnd_hidden: int = 400  # width of the RND target and predictor
+    rnd_layers: int = 2  # hidden layers of the RND target and predictor
+    rnd_output_size: int = 5  # output size of the RND target and predictor
+    # algorithm
+    batch_size: int = 256  # transitions per gradient step
+    gamma: float = 0.95  # discount factor
+    learning_rate: float = 1e-3  # Adam learning rate of the critics and the RND predictor
+    actor_learning_rate: float = 3e-4  # Adam learning rate of the actor
+    exploit_rew_shift: float = 1.0  # the AWAC critic learns from (r + shift) * scale
+    exploit_rew_scale: float = 100.0  # the AWAC critic learns from (r + shift) * scale
+    lam: Optional[float] = None  # AWAC's temperature, weights exp(A / lam): default 0.1, or 3 with --dataset-id
+    max_weight: float = 100.0  # upper clip of the weights exp(A / lam)
+    eval_sample: bool = False  # evaluate by sampling from the actor instead of the argmax of its logits
+    critic_hidden: int = 128  # width of the critics' two hidden ReLU layers
+    actor_hidden: int = 64  # width of the actor's tanh hidden layers
+    actor_layers: int = 2  # hidden layers of the actor
+    target_update_period: int = 100  # copy each critic into its target every this many gradient steps
+    train_frequency: int = 3  # env steps per gradient step (every network takes one step)
+
+
+class ConfigError(ValueError):
+    """A bad flag value, found before anything is written; the main block exits with code 2."""
+
+
+def check_args(args: Args) -> None:
+    for flag in ("total_steps", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
+                 "rnd_output_size", "critic_hidden", "actor_hidden", "actor_layers", "target_update_period",
+                 "train_frequency"):
+        if getattr(args, flag) <= 0:
+            raise ConfigError(f"--{flag.replace('_', '-')} must be positive, got {getattr(args, flag)}")
+    for flag in ("num_exploration_steps", "learning_starts"):
+        if getattr(args, flag) < 0:
+            raise ConfigError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
+    for flag in ("learning_rate", "actor_learning_rate", "lam", "max_weight"):
+        if getattr(args, flag) is not None and not getattr(args, flag) > 0:  # also rejects nan
+            raise ConfigError(f"--{flag.replace('_', '-')} must be > 0, got {getattr(args, flag)}")
+    for flag in ("eps", "gamma"):
+        if not 0.0 <= getattr(args, flag) <= 1.0:
+            raise ConfigError(f"--{flag} must be in [0, 1], got {getattr(args, flag)}")
+    if args.save_dataset_id is not None:
+        if args.dataset_id is not None:
+            raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
+        if args.num_exploration_steps == 0:
+            raise ConfigError("--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)")
+        if not re.fullmatch(r"([-\w]+/)*[-\w]+?-v\d+", args.save_dataset_id):
+            raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} must look like [namespace/]name-vN")
+    if args.dataset_id is None:
+        collected = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
+        if args.batch_size > collected:
+            raise ConfigError(f"--batch-size {args.batch_size} is larger than the data ({collected} transitions)")
+
+
+def make_env(env_id: str) -> gym.Env:
+    try:
+        env = gym.make(env_id)
+    except (gym.error.Error, ImportError) as err:
+        raise ConfigError(f"--env-id {env_id!r}: {err}") from None
+    obs_space, act_space = env.observation_space, env.action_space
+    if not (isinstance(obs_space, gym.spaces.Box) and len(obs_space.shape) == 1
+            and isinstance(act_space, gym.spaces.Discrete)):
+        env.close()
+        raise ConfigError(f"--env-id {env_id}: needs a 1-D Box observation space and a Discrete action space, "
+                          f"got {obs_space} and {act_space}")
+    return env
+
+
+def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, activation=nn.ReLU) -> nn.Sequential:
+    dims = [in_dim] + [hidden] * layers
+    body = [m for a, b in zip(dims[:-1], dims[1:]) for m in (nn.Linear(a, b), activation())]
+    return nn.Sequential(*body, nn.Linear(dims[-1], out_dim))
+
+
+class RND(nn.Module):
+    """Random network distillation: a frozen random target f and a predictor f_hat trained to match it."""
+
+    def __init__(self, obs_dim: int, hidden: int, layers: int, out_dim: int):
+        super().__init__()
+        self.target = mlp(obs_dim, hidden, layers, out_dim, nn.Tanh)
+        self.predictor = mlp(obs_dim, hidden, layers, out_dim, nn.Tanh)
+        # The course's two init schemes: different function classes, so the error is not ~0 from the start.
+        for layer in self.target[::2]:
+            nn.init.uniform_(layer.weight), nn.init.uniform_(layer.bias)
+        for layer in self.predictor[::2]:
+            nn.init.normal_(layer.weight), nn.init.normal_(layer.bias)
+        self.target.requires_grad_(False)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return rnd_error(self.predictor(obs), self.target(obs))
+
+
+class ReplayBuffer:
+    """Preallocated transitions, one float32 row [s, s', a, r, terminated] each: a batch is ONE fancy index."""
+
+    def __init__(self, capacity: int, obs_dim: int):
+        self.data = np.zeros((capacity, 2 * obs_dim + 3), dtype=np.float32)
+        self.truncated = np.zeros(capacity, dtype=bool)  # episode boundaries, only needed by to_minari
+        self.obs_dim, self.size = obs_dim, 0
+        self.rng = np.random.default_rng()
+
+    def add(self, obs, next_obs, action: int, reward: float, terminated: bool, truncated: bool) -> None:
+        d, row = self.obs_dim, self.data[self.size]
+        row[:d], row[d:2 * d], row[2 * d:] = obs, next_obs, (action, reward, terminated)
+        self.truncated[self.size] = truncated
+        self.size += 1
+
+    def sample(self, batch_size: int, device: torch.device):
+        d = self.obs_dim
+        batch = torch.from_numpy(self.data[self.rng.integers(0, self.size, batch_size)]).to(device)
+        return batch[:, :d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, d:2 * d], batch[:, 2 * d + 2]
+
+    @property
+    def observations(self) -> np.ndarray:
+        return self.data[:self.size, :self.obs_dim]
+
+    @classmethod
+    def from_minari(cls, dataset_id: str, env: gym.Env) -> "ReplayBuffer":
+        import minari
+
+        try:
+            dataset = minari.load_dataset(dataset_id)
+        except (FileNotFoundError, ValueError) as err:
+            raise ConfigError(f"--dataset-id {dataset_id!r}: {err}") from None
+        obs_space, act_space = dataset.observation_space, dataset.action_space
+        if not (isinstance(act_space, gym.spaces.Discrete) and act_space.n == env.action_space.n
+                and isinstance(obs_space, gym.spaces.Box) and obs_space.shape == env.observation_space.shape):
+            raise ConfigError(f"--dataset-id {dataset_id!r}: spaces {obs_space}, {act_space} do not match the env's "
+                              f"{env.observation_space}, {env.action_space}")
+        episodes = list(dataset.iterate_episodes())
+        buffer = cls(sum(len(ep.actions) for ep in episodes), obs_space.shape[0])
+        d, cat = buffer.obs_dim, np.concatenate
+        buffer.data[:, :d] = cat([ep.observations[:-1] for ep in episodes])
+        buffer.data[:, d:2 * d] = cat([ep.observations[1:] for ep in episodes])
+        buffer.data[:, 2 * d] = cat([ep.actions for ep in episodes])
+        buffer.data[:, 2 * d + 1] = cat([ep.rewards for ep in episodes])
+        buffer.data[:, 2 * d + 2] = cat([ep.terminations for ep in episodes])
+        buffer.truncated[:] = cat([ep.truncations for ep in episodes])
+        buffer.size = len(buffer.data)
+        return buffer
+
+    def to_minari(self, dataset_id: str, env: gym.Env) -> None:
+        import warnings
+
+        import minari
+        from minari.data_collector import EpisodeBuffer
+
+        d, n = self.obs_dim, self.size
+        terminated = self.data[:n, 2 * d + 2] > 0
+        # Collection is sequential, so episodes are contiguous; the last one, cut by the end of the phase,
+        # is written as truncated.
+        truncated = self.truncated[:n].copy()
+        truncated[n - 1] |= not terminated[n - 1]
+        episodes, start = [], 0
+        for i, end in enumerate(np.flatnonzero(terminated | truncated)):
+            rows = self.data[start:end + 1]
+            episodes.append(EpisodeBuffer(
+                id=i, observations=np.concatenate([rows[:, :d], rows[-1:, d:2 * d]]),
+                actions=rows[:, 2 * d].astype(np.int64), rewards=rows[:, 2 * d + 1].astype(np.float64),
+                terminations=terminated[start:end + 1], truncations=truncated[start:end + 1]))
+            start = end + 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # minari nags about optional metadata
+            minari.create_dataset_from_buffers(
+                dataset_id, episodes, env=env.spec, eval_env=env.spec, algorithm_name="awac.py exploration phase",
+                author="pointmass-offline-rl", author_email="n/a", code_permalink="awac.py",
+                description=f"{n} transitions of awac.py's exploration phase on {env.spec.id}")
+
+
+# --- pure loss functions: tensors in, tensors out (tests check them against hand-computed numbers)
+def rnd_error(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """E(s') = ||f_hat(s') - f(s')||, a norm, not squared (course PDF eq. 1); the target is frozen."""
+    return torch.linalg.vector_norm(prediction - target.detach(), dim=-1)
+
+
+def exploration_weights(step: int, num_exploration_steps: int, use_rnd: bool, unsupervised: bool):
+    """(w_explore, w_exploit) of r_mix = w_explore r_int + w_exploit r_env (the course's schedules)."""
+    if unsupervised:
+        return 1.0, 0.0
+    if not use_rnd:
+        return 0.0, 1.0
+    return max(0.0, 1.0 - step / num_exploration_steps), 1.0
+
+
+def double_dqn_target(reward, terminated, next_q_online, next_q_target, gamma: float) -> torch.Tensor:
+    """y = r + gamma (1 - terminated) Q_target(s', argmax_a Q(s', a)) (van Hasselt et al. 2016)."""
+    next_action = next_q_online.argmax(dim=-1, keepdim=True)
+    return reward + gamma * (1.0 - terminated) * next_q_target.gather(-1, next_action).squeeze(-1)
+
+
+def policy_value(probs: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """V(s) = sum_a pi(a|s) Q(s, a): exact over the discrete actions (the course's hint averages samples)."""
+    return (probs * q).sum(dim=-1)
+
+
+def awac_critic_target(reward, terminated, next_probs, next_q_target, gamma: float) -> torch.Tensor:
+    """Policy evaluation: y = r + gamma (1 - terminated) sum_a' pi(a'|s') Q_target(s', a') (course PDF eq. 4)."""
+    return reward + gamma * (1.0 - terminated) * policy_value(next_probs, next_q_target)
+
+
+def awac_advantage(q: torch.Tensor, probs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """A(s, a) = Q(s, a) - V(s), detached: for the actor it is a fixed weight, not a path to the critic."""
+    return (q.gather(-1, actions[:, None]).squeeze(-1) - policy_value(probs, q)).detach()
+
+
+def awac_weights(advantage: torch.Tensor, lam: float, max_weight: float) -> torch.Tensor:
+    """w = min(exp(A / lam), max_weight), clipped in log space so that exp never overflows."""
+    return torch.exp(torch.clamp(advantage / lam, max=math.log(max_weight)))
+
+
+def awac_actor_loss(logits: torch.Tensor, actions: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """-E_D[log pi(a|s) w(s, a)]: weighted maximum likelihood of the data's actions (course PDF eq. 3)."""
+    log_prob = torch.log_softmax(logits, dim=-1).gather(-1, actions[:, None]).squeeze(-1)
+    return -(log_prob * weights).mean()
+
+
+@torch.no_grad()
+def evaluate(actor: nn.Module, env_id: str, n_episodes: int, seed: int, sample: bool, device: torch.device,
+             n_trajectories: int = 4) -> dict:
+    """One episode per sub-env of a vector env, greedy in the actor's logits (or sampled)."""
+    envs = gym.make_vec(env_id, num_envs=n_episodes)
+    obs, _ = envs.reset(seed=seed)
+    returns, success, done = np.zeros(n_episodes), np.zeros(n_episodes, bool), np.zeros(n_episodes, bool)
+    trajectories = [[o] for o in obs[:n_trajectories]]
+    while not done.all():
+        logits = actor(torch.as_tensor(obs, dtype=torch.float32, device=device))
+        actions = torch.distributions.Categorical(logits=logits).sample() if sample else logits.argmax(-1)
+        obs, reward, terminated, truncated, _ = envs.step(actions.cpu().numpy())
+        live = ~done  # with NEXT_STEP autoreset, steps after an episode ends belong to the next one
+        returns[live] += reward[live]
+        success |= live & terminated
+        for i in np.flatnonzero(live[:n_trajectories]):
+            trajectories[i].append(obs[i])
+        done |= terminated | truncated
+    envs.close()
+    result = {"return_mean": float(returns.mean()), "return_std": float(returns.std()), "success_rate": None,
+              "normalized_score": None, "trajectories": [np.array(t) for t in trajectories]}
+    if pointmass.is_pointmass(env_id):
+        result["success_rate"] = float(success.mean())
+        result["normalized_score"] = float(pointmass.normalized_score(env_id, returns.mean()))
+    return result
+
+
+def write_atomic(path: Path, write) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def train(args: Args) -> dict:
+    # --- validate everything before the run directory exists
+    check_args(args)
+    if args.lam is None:  # see the module docstring
+        args = replace(args, lam=3.0 if args.dataset_id is not None else 0.1)
+    env = make_env(args.env_id)
+    obs_dim, n_actions = env.observation_space.shape[0], int(env.action_space.n)
+    offline = args.dataset_id is not None
+    if offline:
+        rb = ReplayBuffer.from_minari(args.dataset_id, env)
+        if args.batch_size > rb.size:
+            raise ConfigError(f"--batch-size {args.batch_size} is larger than the dataset ({rb.size} transitions)")
+    else:
+        rb = ReplayBuffer(min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation
+                          else args.total_steps, obs_dim)
+    if args.save_dataset_id is not None:
+        from minari.storage import get_dataset_path  # lazy: minari is slow to import
+
+        if get_dataset_path(args.save_dataset_id).exists():
+            raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} already exists; choose a new name")
+    is_pm = pointmass.is_pointmass(args.env_id)
+    explore_end = 0 if offline else args.num_exploration_steps
+
+    run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+    run_dir.mkdir(parents=True)
+    write_atomic(run_dir / "config.json", lambda p: p.write_text(json.dumps(asdict(args), indent=2)))
+    writer = SummaryWriter(str(run_dir))
+    rows = "\n".join(f"|{k}|{v}|" for k, v in asdict(args).items())
+    writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + rows)
+
+    # --- seeding: every random draw below comes from one of these
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    env.action_space.seed(args.seed)
+    obs, _ = env.reset(seed=args.seed)
+    rb.rng = np.random.default_rng(args.seed)
+    device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
+
+    critic = mlp(obs_dim, args.critic_hidden, 2, n_actions).to(device)
+    critic_target = copy.deepcopy(critic)
+    actor = mlp(obs_dim, args.actor_hidden, args.actor_layers, n_actions, nn.Tanh).to(device)
+    groups = [{"params": critic.parameters(), "lr": args.learning_rate},
+              {"params": actor.parameters(), "lr": args.actor_learning_rate}]
+    rnd = explore_q = None
+    if explore_end > 0 and args.use_rnd:
+        rnd = RND(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size).to(device)
+        groups.append({"params": rnd.predictor.parameters(), "lr": args.learning_rate})
+    if explore_end > 0 and (args.use_rnd or not args.unsupervised_exploration):
+        explore_q = mlp(obs_dim, args.critic_hidden, 2, n_actions).to(device)
+        explore_q_target = copy.deepcopy(explore_q)
+        groups.append({"params": explore_q.parameters(), "lr": args.learning_rate})
+    # One Adam for all: a network whose loss is absent this step has grad None and is skipped.
+    optimizer = torch.optim.Adam(groups, fused=True)
+    rnd_std = torch.ones((), device=device)  # running std of the bonus (EMA 0.99, course 2.4)
+
+    snapshot = lambda: {"actor": copy.deepcopy(actor.state_dict()), "critic": copy.deepcopy(critic.state_dict())}
+
+    def evaluate_and_log(step: int, n_episodes: int, exploring: bool) -> dict:
+        ev = evaluate(actor, args.env_id, n_episodes, args.seed + 10_000, args.eval_sample, device)
+        for key in ("return_mean", "return_std", "success_rate", "normalized_score"):
+            if ev[key] is not None:
+                writer.add_scalar(f"eval/{key}", ev[key], step)
+        if is_pm:
+            ev["coverage"] = pointmass.coverage(args.env_id, rb.observations)
+            writer.add_scalar("exploration/coverage", ev["coverage"], step)
+            with torch.no_grad():
+                grid = lambda fn: lambda o: fn(torch.from_numpy(o).to(device)).cpu().numpy()
+                value = grid(lambda o: policy_value(torch.softmax(actor(o), -1), critic(o)))
+                images = {"maps/state_density": pointmass.plot_state_density(args.env_id, rb.observations),
+                          "maps/value": pointmass.plot_value_map(args.env_id, value, title=f"V(s), step {step}"),
+                          "maps/eval_trajectory": pointmass.plot_trajectories(args.env_id, ev["trajectories"])}
+                if exploring and rnd is not None:
+                    images["maps/rnd_bonus"] = pointmass.plot_value_map(
+                        args.env_id, grid(lambda o: rnd(o) / rnd_std), title=f"RND bonus, step {step}")
+            for tag, img in images.items():
+                writer.add_image(tag, img, step, dataformats="HWC")
+        return ev
+
+    status, reason, global_step, num_updates = "completed", None, 0, 0
+    ep_return, ep_length, losses, last_eval = 0.0, 0, {}, "-"
+    last_good = snapshot()
+    start_time = time.time()
+    progress = Progress(TextColumn("[bold]awac"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("{task.fields[info]}"), disable=not args.progress)
+    try:
+        with progress:
+            task = progress.add_task("train", total=args.total_steps, info="")
+            for global_step in range(1, args.total_steps + 1):
+                exploring = global_step <= explore_end
+                # --- collect one transition (no env interaction offline or after an offline-exploitation phase)
+                if not offline and (exploring or not args.offline_exploitation):
+                    if (global_step <= args.learning_starts or random.random() < args.eps
+                            or (exploring and explore_q is None)):
+                        action = env.action_space.sample()
+                    else:
+                        with torch.no_grad():
+                            net = explore_q if exploring else actor
+                            action = int(net(torch.as_tensor(obs, dtype=torch.float32, device=device)).argmax())
+                    next_obs, reward, terminated, truncated, _ = env.step(action)
+                    rb.add(obs, next_obs, action, reward, terminated, truncated)
+                    ep_return, ep_length, obs = ep_return + reward, ep_length + 1, next_obs
+                    if terminated or truncated:
+                        writer.add_scalar("charts/episodic_return", ep_return, global_step)
+                        writer.add_scalar("charts/episodic_length", ep_length, global_step)
+                        (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
+                    if args.save_dataset_id is not None and global_step == min(explore_end, args.total_steps):
+                        rb.to_minari(args.save_dataset_id, env)
+
+                # --- one gradient step of every network that still influences something
+                if ((offline or global_step > args.learning_starts) and rb.size >= args.batch_size
+                        and global_step % args.train_frequency == 0):
+                    s, a, r, s_next, term = rb.sample(args.batch_size, device)
+                    with torch.no_grad():
+                        next_probs = torch.softmax(actor(s_next), -1)
+                        y = awac_critic_target((r + args.exploit_rew_shift) * args.exploit_rew_scale, term,
+                                               next_probs, critic_target(s_next), args.gamma)
+                    q = critic(s)
+                    q_data = q.gather(1, a[:, None]).squeeze(1)
+                    td_loss = F.mse_loss(q_data, y)  # squared TD error, as in the paper
+                    logits = actor(s)
+                    weights = awac_weights(awac_advantage(q, torch.softmax(logits, -1), a), args.lam, args.max_weight)
+                    actor_loss = awac_actor_loss(logits, a, weights)
+                    loss = td_loss + actor_loss
+                    losses = {"td_loss": td_loss, "actor_loss": actor_loss, "q_values": q_data, "awac_weights": weights}
+                    if exploring and explore_q is not None:
+                        w_explore, w_exploit = exploration_weights(global_step, explore_end, args.use_rnd,
+                                                                   args.unsupervised_exploration)
+                        r_mix = w_exploit * r
+                        if rnd is not None:
+                            error = rnd(s_next)  # trained on next states, whose novelty the bonus rewards
+                            bonus = error.detach() / rnd_std
+                            rnd_std = 0.99 * rnd_std + 0.01 * error.detach().std()
+                            r_mix = r_mix + w_explore * bonus
+                            loss = loss + error.mean()
+                            losses.update(rnd_loss=error, rnd_bonus=bonus)
+                        with torch.no_grad():
+                            y_explore = double_dqn_target(r_mix, term, explore_q(s_next), explore_q_target(s_next),
+                                                          args.gamma)
+                        # Huber, as the course's DQN critic: the normalised bonus of a novel state can be huge
+                        explore_loss = F.smooth_l1_loss(explore_q(s).gather(1, a[:, None]).squeeze(1), y_explore)
+                        loss = loss + explore_loss
+                        losses["explore_td_loss"] = explore_loss
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    num_updates += 1
+                    if num_updates % args.target_update_period == 0:
+                        critic_target.load_state_dict(critic.state_dict())
+                        if exploring and explore_q is not None:
+                            explore_q_target.load_state_dict(explore_q.state_dict())
+
+                # --- log every 1000 steps: the only place that reads losses back (.item())
+                if global_step % 1000 == 0:
+                    values = {k: v.mean().item() for k, v in losses.items()}
+                    if not all(math.isfinite(v) for v in values.values()):
+                        status = "diverged"
+                        reason = f"non-finite loss at step {global_step}: " + ", ".join(
+                            f"{k}={v}" for k, v in values.items() if not math.isfinite(v))
+                        break
+                    last_good = snapshot()
+                    for k, v in values.items():
+                        writer.add_scalar(f"{'exploration' if k == 'rnd_bonus' else 'losses'}/{k}", v, global_step)
+                    sps = global_step / (time.time() - start_time)
+                    writer.add_scalar("charts/SPS", sps, global_step)
+                    progress.update(task, completed=global_step, info=f"{sps:.0f} SPS, eval {last_eval}")
+                if global_step % args.eval_every == 0 and global_step < args.total_steps:
+                    ev = evaluate_and_log(global_step, args.eval_episodes, exploring)
+                    last_eval = f"{ev['return_mean']:.1f}" + (f" ({ev['normalized_score']:.0f})" if is_pm else "")
+    except KeyboardInterrupt:
+        status, reason = "interrupted", "KeyboardInterrupt"
+
+    if status == "diverged":  # report on, and save, the last model whose losses were finite
+        actor.load_state_dict(last_good["actor"])
+        critic.load_state_dict(last_good["critic"])
+    ev = evaluate_and_log(global_step, max(100, args.eval_episodes), global_step <= explore_end)
+    if args.save_model or status == "diverged":
+        write_atomic(run_dir / "model.pt", lambda p: torch.save(snapshot(), p))
+    wall_time = time.time() - start_time
+    summary = {
+        "algorithm": "awac", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
+        "status": status, "reason": reason, "global_step": global_step, "num_updates": num_updates,
+        "return_mean": ev["return_mean"], "return_std": ev["return_std"], "success_rate": ev["success_rate"],
+        "normalized_score": ev["normalized_score"], "eval_episodes": max(100, args.eval_episodes),
+        "coverage": ev.get("coverage"), "wall_time_s": wall_time, "sps": global_step / wall_time,
+        "updates_per_s": num_updates / wall_time,
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "args": asdict(args), "run_dir": str(run_dir),
+    }
+    write_atomic(run_dir / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=2)))
+    writer.close()
+    env.close()
+    return summary
+
+
+if __name__ == "__main__":
+    try:
+        train(tyro.cli(Args))
+    except ConfigError as err:
+        print(f"{Path(__file__).name}: error: {err}", file=sys.stderr)
+        raise SystemExit(2)

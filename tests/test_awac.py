@@ -1,0 +1,302 @@
+"""Tests of awac.py: the losses against hand-computed numbers, short end-to-end runs, determinism, bad input,
+faults (NaN, Ctrl-C), Minari datasets in and out, and a slow learning check (`-m slow`)."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import awac
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMING = {"wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "run_dir"}
+SUMMARY_KEYS = {"algorithm", "env_id", "seed", "exp_name", "status", "reason", "global_step", "num_updates",
+                "return_mean", "return_std", "success_rate", "normalized_score", "eval_episodes", "coverage",
+                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "args", "run_dir"}
+# A short run: 1500 exploration steps with RND, updates from step 500, 3000 steps in all.
+SHORT = dict(env_id="PointmassEasy-v0", total_steps=3000, num_exploration_steps=1500, learning_starts=500,
+             eval_every=1000, eval_episodes=10, progress=False)
+NOISY_ORACLE = "pointmass/easy-noisy-oracle-v0"
+
+
+@pytest.fixture(scope="module")
+def datasets_dir(tmp_path_factory):
+    """A noisy-oracle dataset written once by `pointmass.py collect`, in a private Minari folder."""
+    path = tmp_path_factory.mktemp("minari")
+    subprocess.run([sys.executable, "pointmass.py", "collect", "--env-id", "PointmassEasy-v0", "--policy",
+                    "noisy-oracle", "--epsilon", "0.2", "--steps", "3000", "--dataset-id", NOISY_ORACLE,
+                    "--seed", "0"], cwd=ROOT, env={**os.environ, "MINARI_DATASETS_PATH": str(path)},
+                   check=True, capture_output=True)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """A private Minari folder, and one torch thread: on a busy 2-core machine two threads that wait on each
+    other make these small networks ~10x slower."""
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def run(tmp_path, **overrides) -> dict:
+    return awac.train(awac.Args(runs_dir=str(tmp_path / "runs"), **{**SHORT, **overrides}))
+
+
+# ------------------------------------------------------------------------------------------ losses
+# A 2-state, 3-action table: pi(.|s), Q(s, .), the data's actions, rewards, terminations.
+PROBS = torch.tensor([[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]])
+Q = torch.tensor([[1.0, 2.0, 4.0], [0.0, 10.0, -5.0]])
+ACTIONS = torch.tensor([2, 1])
+
+
+def test_policy_value_is_the_exact_expectation():
+    # V(s0) = .5*1 + .25*2 + .25*4 = 2;  V(s1) = .1*0 + .1*10 + .8*(-5) = -3
+    assert torch.allclose(awac.policy_value(PROBS, Q), torch.tensor([2.0, -3.0]))
+
+
+def test_critic_target_bootstraps_unless_terminated():
+    reward, terminated = torch.tensor([-1.0, 0.0]), torch.tensor([0.0, 1.0])
+    y = awac.awac_critic_target(reward, terminated, PROBS, Q, gamma=0.9)
+    assert torch.allclose(y, torch.tensor([-1.0 + 0.9 * 2.0, 0.0]))  # s1 terminated: no bootstrap
+
+
+def test_advantage_is_q_minus_v_and_detached():
+    q = Q.clone().requires_grad_()
+    adv = awac.awac_advantage(q, PROBS, ACTIONS)
+    assert torch.allclose(adv, torch.tensor([4.0 - 2.0, 10.0 - (-3.0)]))
+    assert not adv.requires_grad
+
+
+def test_weights_use_lam_and_are_clipped():
+    adv = torch.tensor([2.0, 13.0, -1.0])
+    w = awac.awac_weights(adv, lam=1.0, max_weight=100.0)
+    assert torch.allclose(w, torch.tensor([math.exp(2.0), 100.0, math.exp(-1.0)]))  # e^13 > 100 is clipped
+    w10 = awac.awac_weights(adv, lam=10.0, max_weight=100.0)
+    assert torch.allclose(w10, torch.tensor([math.exp(0.2), math.exp(1.3), math.exp(-0.1)]))
+    assert torch.allclose(awac.awac_weights(torch.tensor([1e6]), 0.1, 5.0), torch.tensor([5.0]))  # no inf
+
+
+def test_actor_loss_and_its_gradient():
+    logits = PROBS.log().requires_grad_()
+    weights = torch.tensor([math.exp(2.0), 100.0])
+    loss = awac.awac_actor_loss(logits, ACTIONS, weights)
+    # -(w0 log .25 + w1 log .1) / 2
+    expected = -(math.exp(2.0) * math.log(0.25) + 100.0 * math.log(0.1)) / 2
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    loss.backward()
+    onehot = torch.nn.functional.one_hot(ACTIONS, 3).float()
+    assert torch.allclose(logits.grad, -weights[:, None] * (onehot - PROBS) / 2, atol=1e-5)
+
+
+def test_lam_reaches_the_actor_loss():
+    logits, adv = PROBS.log(), awac.awac_advantage(Q, PROBS, ACTIONS)
+    losses = {lam: awac.awac_actor_loss(logits, ACTIONS, awac.awac_weights(adv, lam, 100.0)).item()
+              for lam in (0.1, 1.0, 10.0, 50.0)}
+    assert len(set(losses.values())) == 4
+
+
+def test_double_dqn_target_evaluates_the_online_argmax_with_the_target():
+    online = torch.tensor([[1.0, 3.0], [5.0, 0.0]])
+    target = torch.tensor([[10.0, 20.0], [30.0, 40.0]])
+    y = awac.double_dqn_target(torch.tensor([1.0, 1.0]), torch.tensor([0.0, 1.0]), online, target, 0.5)
+    assert torch.allclose(y, torch.tensor([1.0 + 0.5 * 20.0, 1.0]))
+
+
+def test_rnd_error_is_a_norm_and_only_trains_the_predictor():
+    assert torch.allclose(awac.rnd_error(torch.tensor([[3.0, 4.0]]), torch.zeros(1, 2)), torch.tensor([5.0]))
+    rnd = awac.RND(2, 400, 2, 5)
+    assert all(not p.requires_grad for p in rnd.target.parameters())
+    assert rnd.target[0].weight.min() >= 0 and rnd.target[0].weight.max() < 1  # U[0, 1)
+    assert rnd.predictor[0].weight.min() < 0  # N(0, 1)
+    rnd(torch.rand(8, 2)).mean().backward()
+    assert all(p.grad is not None for p in rnd.predictor.parameters())
+
+
+@pytest.mark.parametrize("step, use_rnd, unsupervised, expected", [
+    (0, True, False, (1.0, 1.0)), (500, True, False, (0.5, 1.0)), (1000, True, False, (0.0, 1.0)),
+    (500, False, False, (0.0, 1.0)), (500, True, True, (1.0, 0.0)), (500, False, True, (1.0, 0.0)),
+])
+def test_exploration_weights(step, use_rnd, unsupervised, expected):
+    assert awac.exploration_weights(step, 1000, use_rnd, unsupervised) == pytest.approx(expected)
+
+
+def test_replay_buffer_round_trips_through_minari(tmp_path):
+    env = gym.make("PointmassEasy-v0")
+    buffer = awac.ReplayBuffer(10, 2)
+    obs, _ = env.reset(seed=0)
+    for t in range(10):
+        next_obs, reward, terminated, truncated, _ = env.step(t % 5)
+        buffer.add(obs, next_obs, t % 5, reward, terminated, truncated or t == 5)
+        obs = env.reset()[0] if t == 5 else next_obs
+    buffer.to_minari("test/roundtrip-v0", env)
+    loaded = awac.ReplayBuffer.from_minari("test/roundtrip-v0", env)
+    assert loaded.size == 10 and np.array_equal(loaded.data, buffer.data)
+    s, a, r, s_next, term = loaded.sample(4, torch.device("cpu"))
+    assert s.shape == (4, 2) and a.dtype == torch.int64 and r.shape == term.shape == (4,)
+
+
+# ------------------------------------------------------------------------------------------ runs
+def test_end_to_end_writes_summary_tensorboard_and_dataset(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    summary = run(tmp_path, save_model=True, save_dataset_id="test/awac-explore-v0")
+    assert set(summary) == SUMMARY_KEYS
+    run_dir = Path(summary["run_dir"])
+    assert json.loads((run_dir / "summary.json").read_text()) == summary
+    assert json.loads((run_dir / "config.json").read_text())["total_steps"] == 3000
+    assert (run_dir / "model.pt").exists() and not list(run_dir.glob("*.tmp"))
+    assert summary["status"] == "completed" and summary["global_step"] == 3000
+    assert summary["args"]["lam"] == 0.1  # the default lam online
+    assert summary["num_updates"] == len(range(501, 3001, 3)) and summary["eval_episodes"] == 100  # every 3rd step
+    assert 0 <= summary["success_rate"] <= 1 and 0 < summary["coverage"] <= 1
+    ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
+    ea.Reload()
+    for tag in ("charts/episodic_return", "charts/episodic_length", "charts/SPS", "eval/return_mean",
+                "eval/return_std", "eval/success_rate", "eval/normalized_score", "losses/td_loss",
+                "losses/actor_loss", "losses/q_values", "losses/awac_weights", "losses/rnd_loss",
+                "losses/explore_td_loss", "exploration/rnd_bonus", "exploration/coverage"):
+        assert tag in ea.Tags()["scalars"], tag
+    assert [e.step for e in ea.Scalars("eval/return_mean")] == [1000, 2000, 3000]
+    assert {"maps/state_density", "maps/value", "maps/eval_trajectory", "maps/rnd_bonus"} <= set(ea.Tags()["images"])
+    assert all(e.step <= 1500 for e in ea.Images("maps/rnd_bonus"))  # only during the exploration phase
+    import minari
+
+    dataset = minari.load_dataset("test/awac-explore-v0")
+    assert dataset.total_steps == 1500
+
+
+def test_determinism(tmp_path):
+    args = dict(total_steps=1500, num_exploration_steps=1000, eval_every=750)
+    a, b = run(tmp_path / "a", **args), run(tmp_path / "b", **args)
+    strip = lambda s: {k: v for k, v in s.items() if k not in TIMING and k != "args"}
+    assert strip(a) == strip(b)
+
+
+def test_any_box_discrete_env_runs(tmp_path):
+    summary = run(tmp_path, env_id="CartPole-v1", total_steps=1200, num_exploration_steps=600,
+                  learning_starts=300, eval_every=600)
+    assert summary["status"] == "completed"
+    assert summary["normalized_score"] is None and summary["success_rate"] is None and summary["coverage"] is None
+
+
+def test_offline_dataset_training_never_steps_the_env(tmp_path, monkeypatch, datasets_dir):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(datasets_dir))
+    summary = run(tmp_path, dataset_id=NOISY_ORACLE, total_steps=900, eval_every=300)
+    assert summary["status"] == "completed" and summary["num_updates"] == 300
+    assert summary["args"]["lam"] == 3.0  # the default lam with --dataset-id
+    ea = EventAccumulator(summary["run_dir"])
+    ea.Reload()
+    assert "charts/episodic_return" not in ea.Tags()["scalars"] and "losses/rnd_loss" not in ea.Tags()["scalars"]
+
+
+def test_offline_exploitation_freezes_the_buffer(tmp_path, monkeypatch):
+    calls = []
+    original = awac.ReplayBuffer.add
+    monkeypatch.setattr(awac.ReplayBuffer, "add", lambda self, *a: (calls.append(1), original(self, *a)))
+    summary = run(tmp_path, offline_exploitation=True, total_steps=2000, num_exploration_steps=1000)
+    assert summary["status"] == "completed" and len(calls) == 1000
+
+
+def test_unsupervised_without_rnd_explores_uniformly_at_random(tmp_path):
+    summary = run(tmp_path, use_rnd=False, unsupervised_exploration=True, total_steps=1500,
+                  num_exploration_steps=1000)
+    assert summary["status"] == "completed"
+
+
+# ------------------------------------------------------------------------------------------ faults
+def test_nan_stops_and_keeps_the_last_good_model(tmp_path):
+    summary = run(tmp_path, exploit_rew_shift=0.0, exploit_rew_scale=1e39)  # r * 1e39 = -inf in float32
+    run_dir = Path(summary["run_dir"])
+    assert summary["status"] == "diverged" and "non-finite" in summary["reason"]
+    assert summary["global_step"] == 1000 and math.isfinite(summary["return_mean"])
+    assert (run_dir / "model.pt").exists() and list(run_dir.glob("events.out.tfevents.*"))
+    model = torch.load(run_dir / "model.pt")
+    assert all(torch.isfinite(v).all() for v in model["critic"].values())
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "diverged"
+
+
+def test_ctrl_c_writes_an_interrupted_summary(tmp_path, monkeypatch):
+    calls = {"n": 0}
+    original = awac.awac_actor_loss
+
+    def interrupt_later(*a):
+        calls["n"] += 1
+        if calls["n"] == 100:
+            raise KeyboardInterrupt
+        return original(*a)
+
+    monkeypatch.setattr(awac, "awac_actor_loss", interrupt_later)
+    summary = run(tmp_path)
+    assert summary["status"] == "interrupted" and summary["global_step"] == 501 + 3 * 99  # the 100th update
+    assert json.loads((Path(summary["run_dir"]) / "summary.json").read_text())["status"] == "interrupted"
+
+
+# ------------------------------------------------------------------------------------------ bad input
+BAD = [
+    (dict(env_id="NoSuchEnv-v0"), "--env-id"),
+    (dict(env_id="Pendulum-v1"), "--env-id"),  # Box actions
+    (dict(env_id="FrozenLake-v1"), "--env-id"),  # Discrete observations
+    (dict(total_steps=0), "--total-steps"),
+    (dict(num_exploration_steps=-1), "--num-exploration-steps"),
+    (dict(eval_every=0), "--eval-every"),
+    (dict(eps=1.5), "--eps"),
+    (dict(eps=-0.1), "--eps"),
+    (dict(lam=0.0), "--lam"),
+    (dict(lam=-1.0), "--lam"),
+    (dict(lam=float("nan")), "--lam"),
+    (dict(max_weight=0.0), "--max-weight"),
+    (dict(batch_size=4000), "--batch-size"),
+    (dict(batch_size=2000, offline_exploitation=True, num_exploration_steps=1000), "--batch-size"),
+    (dict(dataset_id="nope/missing-v0"), "--dataset-id"),
+    (dict(save_dataset_id="not a valid id"), "--save-dataset-id"),
+    (dict(save_dataset_id="x/y-v0", dataset_id="x/z-v0"), "--save-dataset-id"),
+]
+
+
+@pytest.mark.parametrize("overrides, flag", BAD, ids=[f"{f}={list(o.values())[0]}" for o, f in BAD])
+def test_bad_input_is_refused_before_anything_is_written(tmp_path, overrides, flag):
+    with pytest.raises(ValueError) as err:
+        run(tmp_path, **overrides)
+    assert str(err.value).startswith(flag)
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("overrides, flag", [
+    (dict(dataset_id=NOISY_ORACLE, env_id="CartPole-v1"), "--dataset-id"),  # spaces do not match
+    (dict(dataset_id=NOISY_ORACLE, batch_size=5000), "--batch-size"),  # 3000 transitions
+    (dict(save_dataset_id=NOISY_ORACLE), "--save-dataset-id"),  # already exists
+])
+def test_dataset_errors_are_refused_before_anything_is_written(tmp_path, monkeypatch, datasets_dir, overrides, flag):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(datasets_dir))
+    with pytest.raises(ValueError, match=f"^{flag}"):
+        run(tmp_path, **overrides)
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("argv, flag", [(["--lam", "0"], "--lam"), (["--env-id", "NoSuchEnv-v0"], "--env-id")])
+def test_command_line_exits_2_with_one_line(tmp_path, argv, flag):
+    result = subprocess.run([sys.executable, "awac.py", "--runs-dir", str(tmp_path / "runs"), *argv], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"awac.py: error: {flag}")
+    assert not (tmp_path / "runs").exists()
+
+
+# ------------------------------------------------------------------------------------------ learning
+@pytest.mark.slow
+def test_learns_pointmass_easy(tmp_path):
+    summary = run(tmp_path, total_steps=15_000, num_exploration_steps=5_000, learning_starts=1_000,
+                  eval_every=15_000, eval_episodes=100)
+    assert summary["normalized_score"] >= 80, summary
