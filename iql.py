@@ -1,0 +1,549 @@
+"""Implicit Q-Learning (IQL) for discrete actions, after an RND exploration phase (CleanRL style).
+
+Kostrikov, Nair, Levine, "Offline Reinforcement Learning with Implicit Q-Learning", ICLR 2022,
+arXiv:2110.06169. IQL never evaluates Q at actions outside the data: V is an upper expectile of Q
+over the data's actions, Q regresses on r + gamma V(s'), and the policy is extracted by
+advantage-weighted regression (AWR) on the data's actions.
+  eq. 5  L_V  = E_D[ L2^tau(Q_target(s, a) - V(s)) ],  L2^tau(u) = |tau - 1(u < 0)| u^2
+  eq. 6  L_Q  = E_D[ (r + gamma (1 - terminated) V(s') - Q(s, a))^2 ]
+  eq. 7  L_pi = -E_D[ min(exp(beta (Q_target(s, a) - V(s))), 100) log pi(a|s) ]
+tau = 0.5 makes V the mean of Q under the data (SARSA-like: the behaviour policy's value); tau -> 1
+approaches the best in-data action. The course's lambda is 1/beta. Twin Q with the minimum in the V
+and AWR targets (the paper's code; not compared with a single Q); target Q is a hard copy every
+--target-update-period updates.
+
+Exploration phase (Burda et al. 2019, arXiv:1810.12894): r_int(s') = ||f_hat(s') - f(s')|| divided by
+an EMA of its batch std, f frozen and N(0, 1)-initialised (the course's U[0, 1) saturates every tanh,
+so f is nearly constant and the bonus map flat), f_hat trained on next states. An exploration
+double-DQN critic (Huber loss) learns r_mix = w_explore(t) r_int + w_exploit(t) r_env (raw r_env; the
+shift/scale below are IQL's) and collects epsilon-greedily for --num-exploration-steps steps. Then
+the policy collects with its greedy action, epsilon-greedy: it is what is evaluated. The RND
+predictor and the exploration critic stop training when the phase ends: nothing reads them afterwards.
+
+Defaults that differ from the course's, chosen on the four mazes (50k steps, seed 1; README):
+- IQL reward (r + 1) * 100 (the course's hint, as rnd_cql.py and awac.py): only the goal pays, Q is
+  100 gamma^(steps to goal), and V starting near 0 is already right far from the goal.
+- tau = 0.9: normalised score on Medium for tau 0.5/0.7/0.9/0.99: 27/91/91/95 (Easy: 100 for all;
+  Hard 0.9: 83, 0.99: 77). beta = 3 on the scaled reward: Hard beta 1/3/10: 0/83/76.
+- Q, V, policy: 64-64 ReLU MLPs (course policy: 4x512 tanh, ~10x slower on CPU for a 2-D state;
+  128 units: slower and no better on Hard). Adam lr 3e-3 for every network (course 1e-3): with 1e-3
+  the 64-unit V needs ~3x more updates to resolve Medium's 1-cell walls (offline, same data: 12k
+  updates score -2 at 1e-3, 91 at 3e-3), and the exploration critic finds Medium's goal later.
+- One update every --train-frequency 4 env steps and a target copy every 100 updates (course: every
+  step, every 300) keep a default run within a minute on 2 CPU cores (Hard with 2: 85 instead of 83).
+- Collection after the phase uses the policy's argmax (collecting with argmax min(Q1, Q2): Hard 11).
+- The losses touch disjoint parameters (every target is detached), so one backward pass of their sum
+  equals separate updates with one autograd pass instead of one per network; V and Q update simultaneously.
+- `terminated` stops bootstrapping, `truncated` (time limit) does not.
+
+    python iql.py --expectile 0.9
+    python iql.py --env-id PointmassMedium-v0 --num-exploration-steps 20000 --unsupervised-exploration
+    python iql.py --env-id PointmassEasy-v0 --dataset-id pointmass/easy-noisy-oracle-v0
+    python iql.py --env-id CartPole-v1 --no-use-rnd          # any Box-observation, Discrete-action env
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import os
+import random
+import resource
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import tyro
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from torch.utils.tensorboard import SummaryWriter
+
+import pointmass  # registers the Pointmass ids with gymnasium
+
+LOG_EVERY = 1_000  # steps between scalar logs: the only .item() calls of the loop
+
+
+@dataclass
+class Args:
+    # experiment
+    exp_name: str = Path(__file__).stem
+    """name of the experiment, part of the run directory's name"""
+    seed: int = 1
+    """seed of python, numpy, torch, the env and the replay sampling"""
+    torch_deterministic: bool = True
+    """sets torch.backends.cudnn.deterministic; the same seed then gives the same summary"""
+    cuda: bool = False
+    """train on the GPU when one is available (the small networks are faster on the CPU)"""
+    runs_dir: str = "runs"
+    """folder that receives the run directory"""
+    save_model: bool = False
+    """write model.pt (Q, target Q, V, policy) at the end"""
+    progress: bool = True
+    """show a progress bar (steps, SPS, last evaluation)"""
+    total_steps: int = 50_000
+    """env steps (with --dataset-id: gradient updates)"""
+    eval_every: int = 5_000
+    """steps between evaluations of the greedy policy"""
+    eval_episodes: int = 100
+    """episodes per periodic evaluation (the final one uses max(100, this))"""
+    # environment
+    env_id: str = "PointmassHard-v0"
+    """gymnasium id: any env with a Box observation space and a Discrete action space"""
+    dataset_id: Optional[str] = None
+    """train purely offline on this Minari dataset (the env only evaluates)"""
+    save_dataset_id: Optional[str] = None
+    """write the buffer as this Minari dataset when the exploration phase ends"""
+    # exploration
+    use_rnd: bool = True
+    """add the RND bonus to the exploration critic's reward, its weight falling linearly 1 -> 0"""
+    num_exploration_steps: int = 10_000
+    """length of the exploration phase, during which the exploration critic collects"""
+    unsupervised_exploration: bool = False
+    """exploration critic on the bonus alone (w_explore=1, w_exploit=0); uniform actions without RND"""
+    offline_exploitation: bool = False
+    """stop adding data after the exploration phase (the env is then no longer stepped)"""
+    learning_starts: int = 2_000
+    """uniformly random actions and no updates before this step (online only)"""
+    eps: float = 0.2
+    """probability of a uniformly random action while collecting"""
+    rnd_hidden: int = 400
+    """width of the RND networks' hidden layers"""
+    rnd_layers: int = 2
+    """number of hidden layers of the RND networks"""
+    rnd_output_size: int = 5
+    """output size of the RND networks"""
+    # algorithm
+    batch_size: int = 256
+    """transitions per gradient update"""
+    gamma: float = 0.95
+    """discount factor"""
+    learning_rate: float = 3e-3
+    """Adam learning rate of every network"""
+    exploit_rew_shift: float = 1.0
+    """IQL's reward is (r + shift) * scale (course default 0; its hint 1)"""
+    exploit_rew_scale: float = 100.0
+    """see --exploit-rew-shift (course default 1; its hint 100)"""
+    expectile: float = 0.9
+    """tau of eq. 5, in (0, 1): 0.5 estimates the behaviour policy's value, -> 1 the best in-data action"""
+    beta: float = 3.0
+    """inverse temperature of eq. 7, > 0 (the course's lambda is 1/beta)"""
+    max_weight: float = 100.0
+    """upper clip of the AWR weights exp(beta A) (the paper's 100)"""
+    eval_sample: bool = False
+    """evaluate by sampling from the policy instead of taking its argmax"""
+    hidden_size: int = 64
+    """width of the two hidden layers of Q, V and the policy (the course's critics: 64)"""
+    target_update_period: int = 100
+    """updates between hard copies of Q (and the exploration critic) into their targets"""
+    train_frequency: int = 4
+    """env steps per gradient update (with --dataset-id every step is an update)"""
+
+
+class ConfigError(ValueError):
+    """A bad flag value or unusable data; the message starts with the flag."""
+
+
+def check_args(args: Args) -> None:
+    for name in ("total_steps", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
+                 "rnd_output_size", "hidden_size", "target_update_period", "train_frequency"):
+        if getattr(args, name) < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    for name in ("num_exploration_steps", "learning_starts"):
+        if getattr(args, name) < 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    for name in ("eps", "gamma"):
+        if not 0.0 <= getattr(args, name) <= 1.0:
+            raise ConfigError(f"--{name} must be in [0, 1], got {getattr(args, name)}")
+    if not 0.0 < args.expectile < 1.0:
+        raise ConfigError(f"--expectile must be in (0, 1), got {args.expectile}")
+    for name in ("beta", "learning_rate", "max_weight"):
+        if not getattr(args, name) > 0.0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
+    if args.save_dataset_id and (args.dataset_id or args.num_exploration_steps == 0):
+        raise ConfigError("--save-dataset-id needs an exploration phase (no --dataset-id, --num-exploration-steps >= 1)")
+
+
+def make_env(env_id: str) -> gym.Env:
+    try:
+        env = gym.make(env_id)
+    except gym.error.Error as err:
+        raise ConfigError(f"--env-id {env_id!r} is not a registered gymnasium environment ({err})") from None
+    if not (isinstance(env.observation_space, gym.spaces.Box) and isinstance(env.action_space, gym.spaces.Discrete)):
+        env.close()
+        raise ConfigError(f"--env-id must have a Box observation space and a Discrete action space, "
+                          f"{env_id} has {env.observation_space} and {env.action_space}")
+    return env
+
+
+def mlp(in_dim: int, out_dim: int, hidden: int, layers: int, act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+    dims = [in_dim] + [hidden] * layers
+    body = [m for a, b in zip(dims, dims[1:]) for m in (nn.Linear(a, b), act())]
+    return nn.Sequential(*body, nn.Linear(dims[-1], out_dim))
+
+
+class ReplayBuffer:
+    """Rows [s | s' | a | r | terminated | truncated] of one float32 table: a batch is one fancy index.
+
+    `truncated` only marks episode ends for to_minari; it never stops bootstrapping."""
+
+    def __init__(self, obs_dim: int, capacity: int):
+        self.d, self.size = obs_dim, 0
+        self.table = np.zeros((capacity, 2 * obs_dim + 4), np.float32)
+
+    def add(self, obs, next_obs, action, reward, terminated, truncated) -> None:
+        row, d = self.table[self.size], self.d
+        row[:d], row[d:2 * d] = np.ravel(obs), np.ravel(next_obs)
+        row[2 * d:] = (action, reward, terminated, truncated)
+        self.size += 1
+
+    def observations(self) -> np.ndarray:
+        return self.table[:self.size, :2 * self.d].reshape(-1, self.d)
+
+    def sample(self, batch_size: int, rng: np.random.Generator, device: torch.device) -> dict:
+        rows = torch.from_numpy(self.table[rng.integers(0, self.size, batch_size)]).to(device)
+        d = self.d
+        return dict(obs=rows[:, :d], next_obs=rows[:, d:2 * d], actions=rows[:, 2 * d].long(),
+                    rewards=rows[:, 2 * d + 1], terminated=rows[:, 2 * d + 2])
+
+    @classmethod
+    def from_minari(cls, dataset_id: str, env: gym.Env) -> "ReplayBuffer":
+        import minari
+        try:
+            dataset = minari.load_dataset(dataset_id)
+        except (FileNotFoundError, ValueError) as err:
+            raise ConfigError(f"--dataset-id {dataset_id!r} cannot be loaded ({err})") from None
+        obs_space, act_space = dataset.observation_space, dataset.action_space
+        if not (isinstance(act_space, gym.spaces.Discrete) and act_space.n == env.action_space.n
+                and isinstance(obs_space, gym.spaces.Box) and obs_space.shape == env.observation_space.shape):
+            raise ConfigError(f"--dataset-id {dataset_id!r} has spaces {obs_space}, {act_space}; "
+                              f"--env-id needs {env.observation_space}, {env.action_space}")
+        episodes = list(dataset.iterate_episodes())
+        buffer = cls(int(np.prod(obs_space.shape)), sum(len(ep.rewards) for ep in episodes))
+        for ep in episodes:
+            n, d = len(ep.rewards), buffer.d
+            obs, rows = np.asarray(ep.observations).reshape(n + 1, d), buffer.table[buffer.size:buffer.size + n]
+            rows[:, :d], rows[:, d:2 * d] = obs[:-1], obs[1:]
+            rows[:, 2 * d:] = np.stack([ep.actions, ep.rewards, ep.terminations, ep.truncations], 1)
+            rows[-1, -1] = not ep.terminations[-1]  # an episode cut by the dataset's end
+            buffer.size += n
+        return buffer
+
+    def to_minari(self, dataset_id: str, env_id: str) -> None:
+        import minari
+        from minari.data_collector import EpisodeBuffer
+        d, table = self.d, self.table[:self.size]
+        ends = np.flatnonzero(table[:, 2 * d + 2] + table[:, 2 * d + 3]) + 1
+        if not len(ends) or ends[-1] != self.size:
+            ends = np.append(ends, self.size)  # the unfinished last episode is stored as truncated
+        episodes = []
+        for i, (start, end) in enumerate(zip(np.r_[0, ends[:-1]], ends)):
+            rows = table[start:end]
+            terminations = rows[:, 2 * d + 2] > 0
+            truncations = np.zeros_like(terminations)
+            truncations[-1] = not terminations[-1]
+            episodes.append(EpisodeBuffer(
+                id=i, observations=np.concatenate([rows[:, :d], rows[-1:, d:2 * d]]),
+                actions=rows[:, 2 * d].astype(np.int64), rewards=rows[:, 2 * d + 1].astype(np.float64),
+                terminations=terminations, truncations=truncations))
+        with warnings.catch_warnings():  # minari asks for author, e-mail, permalink... on stderr
+            warnings.simplefilter("ignore", UserWarning)
+            minari.create_dataset_from_buffers(dataset_id, episodes, env=env_id, algorithm_name="iql.py",
+                                               description="iql.py RND exploration phase")
+
+
+def check_new_dataset_id(dataset_id: str) -> None:
+    from minari.dataset.minari_dataset import parse_dataset_id
+    from minari.storage import get_dataset_path
+    try:
+        parse_dataset_id(dataset_id)
+    except ValueError as err:
+        raise ConfigError(f"--save-dataset-id {err}") from None
+    if get_dataset_path(dataset_id).exists():
+        raise ConfigError(f"--save-dataset-id {dataset_id!r} already exists")
+
+
+# ---- pure losses, one per equation: tensors in, tensors out ----
+def expectile_loss(u: torch.Tensor, tau: float) -> torch.Tensor:
+    """L2^tau(u) = |tau - 1(u < 0)| u^2, elementwise (eq. 5; the course's PDF drops the u^2)."""
+    return torch.abs(tau - (u < 0).float()) * u.pow(2)
+
+
+def value_loss(q_target_sa: torch.Tensor, v: torch.Tensor, tau: float) -> torch.Tensor:
+    """Eq. 5: V(s) is fitted to the tau-expectile of the target Q of the data's actions."""
+    return expectile_loss(q_target_sa.detach() - v, tau).mean()
+
+
+def q_target(rewards: torch.Tensor, next_v: torch.Tensor, terminated: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Target of eq. 6: V(s') takes the place of max_a' Q(s', a'), so no unseen action is queried."""
+    return (rewards + gamma * (1.0 - terminated) * next_v).detach()
+
+
+def q_loss(q_sa: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Eq. 6 for each twin: q_sa (n_twins, B), target (B,); the twins' mean squared errors are summed."""
+    return (q_sa - target).pow(2).mean(1).sum()
+
+
+def awr_weights(q_sa: torch.Tensor, v: torch.Tensor, beta: float, max_weight: float = 100.0) -> torch.Tensor:
+    """exp(beta (Q - V)) of eq. 7, detached (the actor must not move the critics), clipped from above."""
+    return torch.exp(beta * (q_sa - v).detach()).clamp(max=max_weight)
+
+
+def iql_actor_loss(logits: torch.Tensor, actions: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Eq. 7: the data's actions' log-likelihood weighted by awr_weights, negated."""
+    return -(weights * F.log_softmax(logits, -1).gather(1, actions[:, None]).squeeze(1)).mean()
+
+
+def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """||f_hat(s') - f(s')|| per state (course eq. 1: a norm, not squared); f gets no gradient."""
+    return torch.linalg.vector_norm(prediction - target.detach(), dim=-1)
+
+
+def double_dqn_target(rewards, next_q_online, next_q_target, terminated, gamma: float) -> torch.Tensor:
+    """r + gamma (1 - terminated) Q_target(s', argmax_a Q(s', a)) (van Hasselt et al. 2016)."""
+    next_a = next_q_online.argmax(1, keepdim=True)
+    return (rewards + gamma * (1.0 - terminated) * next_q_target.gather(1, next_a).squeeze(1)).detach()
+
+
+def exploration_weights(t: int, args: Args) -> tuple[float, float]:
+    """(w_explore, w_exploit) of r_mix at step t (the course's PiecewiseSchedule / ConstantSchedule)."""
+    if args.unsupervised_exploration:
+        return (1.0 if args.use_rnd else 0.0), 0.0
+    return (max(0.0, 1.0 - t / max(1, args.num_exploration_steps)) if args.use_rnd else 0.0), 1.0
+
+
+@torch.no_grad()
+def evaluate(env_id: str, actor: nn.Module, n_episodes: int, seed: int, device: torch.device,
+             sample: bool = False, record: int = 4) -> dict:
+    """One episode per sub-env of a vector env; steps after an episode's end (autoreset) are ignored."""
+    envs = gym.make_vec(env_id, num_envs=n_episodes)
+    obs, _ = envs.reset(seed=seed)
+    returns, success, done = np.zeros(n_episodes), np.zeros(n_episodes, bool), np.zeros(n_episodes, bool)
+    paths = [[o] for o in obs[:record]]
+    while not done.all():
+        logits = actor(torch.as_tensor(obs, dtype=torch.float32, device=device).reshape(n_episodes, -1))
+        actions = torch.distributions.Categorical(logits=logits).sample() if sample else logits.argmax(1)
+        obs, rewards, terminated, truncated, _ = envs.step(actions.cpu().numpy())
+        live = ~done
+        returns += np.where(live, rewards, 0.0)
+        success |= live & terminated
+        for i in np.flatnonzero(live[:record]):
+            paths[i].append(obs[i])
+        done |= terminated | truncated
+    envs.close()
+    return {"returns": returns, "success": success, "paths": [np.asarray(p) for p in paths]}
+
+
+def write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def train(args: Args) -> dict:
+    # Every validation happens before the run directory exists.
+    check_args(args)
+    env = make_env(args.env_id)
+    obs_dim, n_actions = int(np.prod(env.observation_space.shape)), int(env.action_space.n)
+    online = args.dataset_id is None
+    if online:
+        buffer = ReplayBuffer(obs_dim, args.total_steps)
+        data_size = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
+    else:
+        buffer = ReplayBuffer.from_minari(args.dataset_id, env)
+        data_size = buffer.size
+    if args.batch_size > data_size:
+        raise ConfigError(f"--batch-size must be at most the number of transitions ({data_size}), got {args.batch_size}")
+    if args.save_dataset_id:
+        check_new_dataset_id(args.save_dataset_id)
+    is_pm = pointmass.is_pointmass(args.env_id)
+    exploration_steps = args.num_exploration_steps if online else 0
+    random_exploration = args.unsupervised_exploration and not args.use_rnd  # no bonus to learn from
+
+    # seeding: everything random below draws from these
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    rng = np.random.default_rng(args.seed)  # replay sampling and epsilon coin flips
+    env.action_space.seed(args.seed)
+    obs, _ = env.reset(seed=args.seed)
+    device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
+
+    q_net = nn.ModuleList([mlp(obs_dim, n_actions, args.hidden_size, 2) for _ in range(2)]).to(device)
+    q_target_net = copy.deepcopy(q_net).requires_grad_(False)
+    v_net = mlp(obs_dim, 1, args.hidden_size, 2).to(device)
+    actor = mlp(obs_dim, n_actions, args.hidden_size, 2).to(device)
+    explore_q = mlp(obs_dim, n_actions, 64, 2).to(device)
+    explore_target = copy.deepcopy(explore_q).requires_grad_(False)
+    rnd_target = mlp(obs_dim, args.rnd_output_size, args.rnd_hidden, args.rnd_layers, nn.Tanh).to(device)
+    for p in rnd_target.parameters():
+        nn.init.normal_(p)  # the predictor keeps PyTorch's default init: the two must differ
+    rnd_target.requires_grad_(False)
+    rnd_predictor = mlp(obs_dim, args.rnd_output_size, args.rnd_hidden, args.rnd_layers, nn.Tanh).to(device)
+    rnd_std = None  # running std of the bonus (the course's EMA 0.99), from the first batch on
+    nets = [q_net, v_net, actor, explore_q, rnd_predictor]  # params without a grad are skipped by Adam
+    optimizer = torch.optim.Adam([p for n in nets for p in n.parameters()], lr=args.learning_rate,
+                                 **({"fused": True} if device.type == "cpu" else {"foreach": True}))
+    models = {"q": q_net, "q_target": q_target_net, "v": v_net, "actor": actor}
+
+    run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+    run_dir.mkdir(parents=True)
+    write_json(run_dir / "config.json", dataclasses.asdict(args))
+    writer = SummaryWriter(str(run_dir))
+    writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(
+        f"|{k}|{v}|" for k, v in dataclasses.asdict(args).items()))
+
+    def as_tensor(x: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(x, dtype=torch.float32, device=device).reshape(-1, obs_dim)
+
+    def v_of(o: np.ndarray) -> np.ndarray:
+        return v_net(as_tensor(o)).cpu().numpy()
+
+    def bonus_of(o: np.ndarray) -> np.ndarray:
+        error = rnd_bonus(rnd_predictor(as_tensor(o)), rnd_target(as_tensor(o)))
+        return (error / (1.0 if rnd_std is None else rnd_std)).cpu().numpy()
+
+    @torch.no_grad()
+    def run_eval(n_episodes: int, step: int) -> dict:
+        res = evaluate(args.env_id, actor, n_episodes, args.seed + 10_000, device, args.eval_sample)
+        mean = float(res["returns"].mean())
+        out = {"return_mean": mean, "return_std": float(res["returns"].std()),
+               "success_rate": float(res["success"].mean()) if is_pm else None,
+               "normalized_score": pointmass.normalized_score(args.env_id, mean) if is_pm else None}
+        for k, v in out.items():
+            if v is not None:
+                writer.add_scalar(f"eval/{k}", v, step)
+        if is_pm:
+            maps = {"maps/state_density": pointmass.plot_state_density(args.env_id, buffer.observations()),
+                    "maps/value": pointmass.plot_value_map(args.env_id, lambda o: v_of(o)[:, 0], title="V(s)"),
+                    "maps/eval_trajectory": pointmass.plot_trajectories(args.env_id, res["paths"])}
+            if step <= exploration_steps and args.use_rnd:
+                maps["maps/rnd_bonus"] = pointmass.plot_value_map(args.env_id, bonus_of, title="RND bonus")
+            for tag, img in maps.items():
+                writer.add_image(tag, img, step, dataformats="HWC")
+        return out
+
+    status, reason, last_eval, num_updates, step = "completed", None, {}, 0, 0
+    good_state = copy.deepcopy({k: m.state_dict() for k, m in models.items()})
+    info: dict[str, torch.Tensor] = {}
+    ep_return, ep_length, start_time = 0.0, 0, time.time()
+    progress = Progress(TextColumn("iql"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[sps]} SPS"),
+                        TextColumn("eval {task.fields[eval]}"), TimeElapsedColumn(), disable=not args.progress)
+    task = progress.add_task("train", total=args.total_steps, sps=0, eval="-")
+    progress.start()
+    try:
+        for t in range(args.total_steps):
+            step, exploring = t + 1, t < exploration_steps
+            if online and (exploring or not args.offline_exploitation):
+                if t < args.learning_starts or rng.random() < args.eps or (exploring and random_exploration):
+                    action = int(env.action_space.sample())
+                else:
+                    with torch.no_grad():
+                        action = int((explore_q if exploring else actor)(as_tensor(obs)).argmax())
+                next_obs, reward, terminated, truncated, _ = env.step(action)
+                buffer.add(obs, next_obs, action, reward, terminated, truncated)
+                ep_return, ep_length, obs = ep_return + float(reward), ep_length + 1, next_obs
+                if terminated or truncated:
+                    writer.add_scalar("charts/episodic_return", ep_return, step)
+                    writer.add_scalar("charts/episodic_length", ep_length, step)
+                    (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
+
+            update = not online or t >= args.learning_starts and t % args.train_frequency == 0
+            if update and buffer.size >= args.batch_size:
+                b = buffer.sample(args.batch_size, rng, device)
+                a = b["actions"][:, None]
+                with torch.no_grad():
+                    q_t = torch.min(*[q(b["obs"]) for q in q_target_net]).gather(1, a).squeeze(1)
+                    y = q_target((b["rewards"] + args.exploit_rew_shift) * args.exploit_rew_scale,
+                                 v_net(b["next_obs"])[:, 0], b["terminated"], args.gamma)
+                v = v_net(b["obs"])[:, 0]
+                q_sa = torch.stack([q(b["obs"]).gather(1, a).squeeze(1) for q in q_net])
+                weights = awr_weights(q_t, v, args.beta, args.max_weight)
+                info = {"value_loss": value_loss(q_t, v, args.expectile), "td_loss": q_loss(q_sa, y),
+                        "actor_loss": iql_actor_loss(actor(b["obs"]), b["actions"], weights)}
+                if exploring and not random_exploration:
+                    w_explore, w_exploit = exploration_weights(t, args)
+                    r_mix = w_exploit * b["rewards"]
+                    if args.use_rnd:  # f_hat learns s' and its error is the bonus for reaching s'
+                        error = rnd_bonus(rnd_predictor(b["next_obs"]), rnd_target(b["next_obs"]))
+                        batch_std = error.detach().std()
+                        rnd_std = batch_std if rnd_std is None else 0.99 * rnd_std + 0.01 * batch_std
+                        r_int = error.detach() / rnd_std
+                        r_mix = r_mix + w_explore * r_int
+                        info["rnd_loss"], info["rnd_bonus"] = error.mean(), r_int.mean()
+                    with torch.no_grad():
+                        y_explore = double_dqn_target(r_mix, explore_q(b["next_obs"]),
+                                                      explore_target(b["next_obs"]), b["terminated"], args.gamma)
+                    q_explore = explore_q(b["obs"]).gather(1, a).squeeze(1)
+                    info["explore_td_loss"] = F.smooth_l1_loss(q_explore, y_explore)
+                optimizer.zero_grad(set_to_none=True)
+                sum(loss for name, loss in info.items() if name != "rnd_bonus").backward()
+                optimizer.step()
+                info.update(q_values=q_sa.mean(), v_values=v.mean())
+                num_updates += 1
+                if num_updates % args.target_update_period == 0:
+                    q_target_net.load_state_dict(q_net.state_dict())
+                    explore_target.load_state_dict(explore_q.state_dict())
+
+            if step % LOG_EVERY == 0 or step == args.total_steps:
+                values = {k: float(v.detach()) for k, v in info.items()}
+                bad = [k for k, v in values.items() if not np.isfinite(v)]
+                if bad:
+                    status, reason = "diverged", f"losses/{bad[0]} is {values[bad[0]]} at step {step}"
+                    break
+                good_state = copy.deepcopy({k: m.state_dict() for k, m in models.items()})
+                for k, v in values.items():
+                    writer.add_scalar(f"exploration/{k}" if k == "rnd_bonus" else f"losses/{k}", v, step)
+                sps = int(step / (time.time() - start_time))
+                writer.add_scalar("charts/SPS", sps, step)
+                if is_pm and online:
+                    coverage = pointmass.coverage(args.env_id, buffer.observations())
+                    writer.add_scalar("exploration/coverage", coverage, step)
+                progress.update(task, completed=step, sps=sps)
+            if step % args.eval_every == 0 and step < args.total_steps:
+                last_eval = run_eval(args.eval_episodes, step)
+                shown = last_eval["normalized_score"] if is_pm else last_eval["return_mean"]
+                progress.update(task, eval=f"{'score' if is_pm else 'return'} {shown:.1f}")
+            if args.save_dataset_id and step == min(exploration_steps, args.total_steps):
+                buffer.to_minari(args.save_dataset_id, args.env_id)
+    except KeyboardInterrupt:
+        status, reason = "interrupted", f"KeyboardInterrupt at step {step}"
+    finally:
+        progress.stop()
+
+    if status == "diverged":  # evaluate and keep the last model whose losses were finite
+        for k, m in models.items():
+            m.load_state_dict(good_state[k])
+    final = run_eval(max(100, args.eval_episodes), step)
+    if args.save_model or status == "diverged":
+        torch.save({**{k: m.state_dict() for k, m in models.items()}, "args": dataclasses.asdict(args)},
+                   run_dir / "model.pt.tmp")
+        os.replace(run_dir / "model.pt.tmp", run_dir / "model.pt")
+    wall_time = time.time() - start_time
+    summary = {
+        "algorithm": "iql", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
+        "status": status, "reason": reason, "global_step": step, "num_updates": num_updates, **final,
+        "eval_episodes": max(100, args.eval_episodes),
+        "coverage": pointmass.coverage(args.env_id, buffer.observations()) if is_pm else None,
+        "wall_time_s": wall_time, "sps": step / wall_time, "updates_per_s": num_updates / wall_time,
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "args": dataclasses.asdict(args), "run_dir": str(run_dir)}
+    write_json(run_dir / "summary.json", summary)
+    writer.close()
+    env.close()
+    return summary
+
+
+if __name__ == "__main__":
+    try:
+        train(tyro.cli(Args))
+    except ConfigError as err:
+        print(f"{Path(__file__).name}: error: {err}", file=sys.stderr)
+        raise SystemExit(2)

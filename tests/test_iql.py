@@ -1,0 +1,303 @@
+"""Tests of iql.py: the losses against hand-computed numbers, the replay buffer and its Minari round
+trip, end-to-end runs (summary.json, TensorBoard scalars and images, determinism), every bad input,
+NaN and Ctrl-C handling, and (marked slow) learning checks."""
+import json
+import math
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import iql
+import pointmass
+
+ROOT = Path(__file__).resolve().parents[1]
+SUMMARY_KEYS = {"algorithm", "env_id", "seed", "exp_name", "status", "reason", "global_step", "num_updates",
+                "return_mean", "return_std", "success_rate", "normalized_score", "eval_episodes", "coverage",
+                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "args", "run_dir"}
+TIMING_KEYS = {"wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "run_dir"}
+# A short online run: random steps, an RND exploration phase, then the policy collects.
+SHORT = dict(env_id="PointmassEasy-v0", total_steps=2_000, learning_starts=500, num_exploration_steps=1_200,
+             eval_every=1_000, eval_episodes=10, batch_size=64, rnd_hidden=64, progress=False)
+
+
+@pytest.fixture(autouse=True)
+def minari_tmp(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # The networks are tiny: on a busy 2-core runner a second intra-op thread only adds hand-offs (5x slower).
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def run_dirs(path: Path) -> list[Path]:
+    return [p for p in path.glob("*__*") if p.is_dir()]
+
+
+# ---------------------------------------------------------------- losses
+def test_expectile_half_is_half_squared_error():
+    u = torch.tensor([-3.0, -0.5, 0.0, 2.0])
+    assert torch.allclose(iql.expectile_loss(u, 0.5), 0.5 * u**2)
+
+
+def test_expectile_weights_positive_and_negative_residuals():
+    # u = Q - V: under-estimates (u > 0) weigh tau, over-estimates (u < 0) weigh 1 - tau
+    out = iql.expectile_loss(torch.tensor([2.0, -2.0, 1.0]), 0.9)
+    assert torch.allclose(out, torch.tensor([0.9 * 4, 0.1 * 4, 0.9 * 1]))
+
+
+def test_value_loss_mean_and_gradient_only_into_v():
+    q = torch.tensor([1.0, 3.0], requires_grad=True)
+    v = torch.tensor([2.0, 2.0], requires_grad=True)
+    loss = iql.value_loss(q, v, 0.8)  # residuals -1 (weight 0.2) and +1 (weight 0.8)
+    assert loss.item() == pytest.approx((0.2 * 1 + 0.8 * 1) / 2)
+    loss.backward()
+    assert q.grad is None and v.grad is not None
+
+
+def test_value_loss_upper_expectile_exceeds_mean():
+    q = torch.tensor([0.0, 0.0, 0.0, 10.0])
+    v = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([v], lr=0.05)
+    for _ in range(2_000):
+        opt.zero_grad()
+        iql.value_loss(q, v.expand(4), 0.9).backward()
+        opt.step()
+    # the 0.9-expectile m solves 0.9 * (10 - m) = 0.1 * 3 m  ->  m = 7.5
+    assert v.item() == pytest.approx(7.5, abs=1e-3)
+
+
+def test_q_target_terminal_mask():
+    r, next_v, term = torch.tensor([1.0, 1.0, 0.0]), torch.tensor([10.0, 10.0, 4.0]), torch.tensor([0.0, 1.0, 0.0])
+    assert torch.allclose(iql.q_target(r, next_v, term, 0.9), torch.tensor([10.0, 1.0, 3.6]))
+
+
+def test_q_loss_sums_the_twins():
+    q_sa = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
+    assert iql.q_loss(q_sa, torch.tensor([0.0, 0.0])).item() == pytest.approx((1 + 4) / 2 + 0.0)
+
+
+def test_awr_weights_values_clip_and_detach():
+    q = torch.tensor([1.0, 0.0, 5.0], requires_grad=True)
+    v = torch.tensor([0.0, 1.0, 0.0])
+    w = iql.awr_weights(q, v, beta=2.0, max_weight=100.0)
+    assert torch.allclose(w, torch.tensor([math.exp(2.0), math.exp(-2.0), 100.0]))  # exp(10) is clipped
+    assert not w.requires_grad
+    assert iql.awr_weights(torch.tensor([1e4]), torch.tensor([0.0]), 1.0, 7.0).item() == 7.0  # no inf
+
+
+def test_iql_actor_loss_hand_computed():
+    logits = torch.zeros(2, 5, requires_grad=True)  # uniform policy: log pi = log 1/5
+    loss = iql.iql_actor_loss(logits, torch.tensor([0, 3]), torch.tensor([1.0, 3.0]))
+    assert loss.item() == pytest.approx(-(1.0 + 3.0) / 2 * math.log(0.2))
+    loss.backward()
+    # d/dlogits of -w log softmax: w (softmax - onehot) / B
+    assert logits.grad[1, 3].item() == pytest.approx(3.0 * (0.2 - 1.0) / 2)
+
+
+def test_rnd_bonus_is_a_norm_without_target_gradient():
+    pred = torch.tensor([[3.0, 4.0], [0.0, 0.0]], requires_grad=True)
+    target = torch.zeros(2, 2, requires_grad=True)
+    out = iql.rnd_bonus(pred, target)
+    assert torch.allclose(out, torch.tensor([5.0, 0.0]))
+    out.sum().backward()
+    assert target.grad is None
+
+
+def test_double_dqn_target():
+    online = torch.tensor([[1.0, 2.0], [3.0, 0.0]])  # argmax: action 1, then action 0
+    target = torch.tensor([[10.0, 20.0], [30.0, 40.0]])
+    y = iql.double_dqn_target(torch.tensor([1.0, 1.0]), online, target, torch.tensor([0.0, 1.0]), 0.5)
+    assert torch.allclose(y, torch.tensor([1.0 + 0.5 * 20.0, 1.0]))
+
+
+def test_exploration_weights():
+    a = iql.Args(num_exploration_steps=100)
+    assert iql.exploration_weights(0, a) == (1.0, 1.0)
+    assert iql.exploration_weights(50, a) == (0.5, 1.0)
+    assert iql.exploration_weights(200, a) == (0.0, 1.0)
+    assert iql.exploration_weights(50, iql.Args(unsupervised_exploration=True)) == (1.0, 0.0)
+    assert iql.exploration_weights(50, iql.Args(use_rnd=False)) == (0.0, 1.0)
+
+
+# ---------------------------------------------------------------- replay buffer
+def test_buffer_sample_and_minari_round_trip():
+    env = iql.make_env("PointmassEasy-v0")
+    buf = iql.ReplayBuffer(2, 10)
+    for i in range(7):  # two episodes: terminated at i=2, truncated at i=5, and an unfinished one
+        buf.add([i, i], [i + 1, i + 1], i % 5, -1.0, i == 2, i == 5)
+    b = buf.sample(32, np.random.default_rng(0), torch.device("cpu"))
+    assert b["obs"].shape == (32, 2) and b["actions"].dtype == torch.int64
+    assert torch.equal(b["next_obs"], b["obs"] + 1) and torch.equal(b["terminated"], (b["obs"][:, 0] == 2).float())
+    buf.to_minari("test/roundtrip-v0", "PointmassEasy-v0")
+    back = iql.ReplayBuffer.from_minari("test/roundtrip-v0", env)
+    assert back.size == 7
+    assert np.array_equal(back.table[:, :6], buf.table[:7, :6])  # s, s', a, r, terminated
+    assert back.table[:, 7].tolist() == [0, 0, 0, 0, 0, 1, 1]  # truncated at 5 and at the cut end
+
+
+# ---------------------------------------------------------------- end to end
+def test_end_to_end_summary_tensorboard_images(tmp_path):
+    s = iql.train(iql.Args(**SHORT, runs_dir=str(tmp_path), save_model=True))
+    run_dir = Path(s["run_dir"])
+    assert set(s) == SUMMARY_KEYS
+    assert json.loads((run_dir / "summary.json").read_text()) == json.loads(json.dumps(s))
+    assert json.loads((run_dir / "config.json").read_text())["env_id"] == "PointmassEasy-v0"
+    assert (run_dir / "model.pt").exists() and not list(run_dir.glob("*.tmp"))
+    assert s["status"] == "completed" and s["global_step"] == 2_000 and s["num_updates"] == 375
+    assert s["eval_episodes"] == 100 and 0.0 <= s["success_rate"] <= 1.0 and 0.0 < s["coverage"] <= 1.0
+    assert s["normalized_score"] == pytest.approx(pointmass.normalized_score("PointmassEasy-v0", s["return_mean"]))
+    ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
+    ea.Reload()
+    scalars = set(ea.Tags()["scalars"])
+    for tag in ["charts/episodic_return", "charts/episodic_length", "charts/SPS", "eval/return_mean",
+                "eval/return_std", "eval/success_rate", "eval/normalized_score", "losses/td_loss",
+                "losses/value_loss", "losses/actor_loss", "losses/q_values", "losses/v_values", "losses/rnd_loss",
+                "losses/explore_td_loss", "exploration/rnd_bonus", "exploration/coverage"]:
+        assert tag in scalars, tag
+    assert [e.step for e in ea.Scalars("eval/return_mean")] == [1_000, 2_000]
+    images = set(ea.Tags()["images"])
+    assert {"maps/state_density", "maps/value", "maps/eval_trajectory", "maps/rnd_bonus"} <= images
+    assert [e.step for e in ea.Images("maps/rnd_bonus")] == [1_000]  # only during the exploration phase
+
+
+def test_deterministic_with_same_seed(tmp_path):
+    args = dict(SHORT, total_steps=1_200, eval_every=1_200)  # separate runs_dirs: same name within a second
+    a, b = (iql.train(iql.Args(**args, runs_dir=str(tmp_path / name))) for name in "ab")
+    for s in (a, b):
+        s["args"].pop("runs_dir")
+    assert {k: v for k, v in a.items() if k not in TIMING_KEYS} == {k: v for k, v in b.items() if k not in TIMING_KEYS}
+    c = iql.train(iql.Args(**args, seed=2, runs_dir=str(tmp_path / "c")))
+    assert c["return_mean"] != a["return_mean"] or c["coverage"] != a["coverage"]
+
+
+def test_any_box_discrete_env_and_offline_dataset(tmp_path):
+    # CartPole: no pointmass extras; --save-dataset-id then --dataset-id trains offline on that data
+    s = iql.train(iql.Args(env_id="CartPole-v1", total_steps=800, learning_starts=200, num_exploration_steps=600,
+                           eval_every=400, eval_episodes=5, batch_size=32, rnd_hidden=32, progress=False,
+                           save_dataset_id="test/cartpole-v0", runs_dir=str(tmp_path / "online"), eval_sample=True))
+    assert s["status"] == "completed" and s["success_rate"] is None and s["normalized_score"] is None
+    assert s["coverage"] is None and s["return_mean"] > 0
+    off = iql.train(iql.Args(env_id="CartPole-v1", dataset_id="test/cartpole-v0", total_steps=50, batch_size=32,
+                             eval_every=50, eval_episodes=5, progress=False, runs_dir=str(tmp_path / "offline")))
+    assert off["status"] == "completed" and off["num_updates"] == 50
+
+
+def test_nan_loss_stops_keeps_log_and_last_good_model(tmp_path, monkeypatch):
+    real = iql.value_loss
+    calls = {"n": 0}
+
+    def poisoned(q, v, tau):
+        calls["n"] += 1
+        return real(q, v, tau) * (float("nan") if calls["n"] > 200 else 1.0)
+
+    monkeypatch.setattr(iql, "value_loss", poisoned)
+    s = iql.train(iql.Args(**dict(SHORT, total_steps=4_000, eval_every=10_000), runs_dir=str(tmp_path)))
+    run_dir = Path(s["run_dir"])
+    assert s["status"] == "diverged" and "value_loss" in s["reason"] and s["global_step"] < 4_000
+    state = torch.load(run_dir / "model.pt")
+    assert all(torch.isfinite(t).all() for t in state["v"].values())
+    assert list(run_dir.glob("events.out.tfevents.*")) and (run_dir / "summary.json").exists()
+
+
+def test_ctrl_c_writes_interrupted_summary(tmp_path, monkeypatch):
+    real, calls = iql.evaluate, {"n": 0}
+
+    def interrupt_first(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(iql, "evaluate", interrupt_first)
+    s = iql.train(iql.Args(**SHORT, runs_dir=str(tmp_path)))
+    assert s["status"] == "interrupted" and s["global_step"] == 1_000
+    on_disk = json.loads((Path(s["run_dir"]) / "summary.json").read_text())
+    assert on_disk["status"] == "interrupted"
+    ea = EventAccumulator(s["run_dir"])
+    ea.Reload()
+    assert "losses/td_loss" in ea.Tags()["scalars"]
+
+
+# ---------------------------------------------------------------- bad input
+BAD_FLAGS = [
+    (["--expectile", "1.0"], "--expectile must be in (0, 1)"),
+    (["--expectile", "0"], "--expectile must be in (0, 1)"),
+    (["--beta", "0"], "--beta must be > 0"),
+    (["--beta", "-1"], "--beta must be > 0"),
+    (["--eps", "1.5"], "--eps must be in [0, 1]"),
+    (["--total-steps", "0"], "--total-steps must be >= 1"),
+    (["--num-exploration-steps", "-5"], "--num-exploration-steps must be >= 0"),
+    (["--env-id", "NoSuchEnv-v0"], "--env-id 'NoSuchEnv-v0' is not a registered"),
+    (["--env-id", "Blackjack-v1"], "--env-id must have a Box observation space"),
+    (["--batch-size", "60000"], "--batch-size must be at most"),
+    (["--dataset-id", "test/missing-v0"], "--dataset-id 'test/missing-v0' cannot be loaded"),
+    (["--save-dataset-id", "not an id"], "--save-dataset-id"),
+]
+
+
+@pytest.mark.parametrize("flags,message", BAD_FLAGS)
+def test_bad_input_main_exits_2_with_one_line(flags, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["iql.py", "--runs-dir", str(tmp_path / "runs"), "--no-progress", *flags])
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_path(str(ROOT / "iql.py"), run_name="__main__")
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("iql.py: error: ") and message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "runs").exists()
+
+
+def test_bad_input_real_subprocess(tmp_path):
+    out = subprocess.run([sys.executable, "iql.py", "--expectile", "1.5", "--runs-dir", str(tmp_path / "runs")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip() == "iql.py: error: --expectile must be in (0, 1), got 1.5"
+    assert not (tmp_path / "runs").exists()
+
+
+def test_incompatible_dataset_and_small_dataset(tmp_path):
+    buf = iql.ReplayBuffer(4, 100)
+    for i in range(100):
+        buf.add(np.zeros(4), np.zeros(4), 0, 1.0, False, i % 20 == 19)
+    buf.to_minari("test/cartpole-small-v0", "CartPole-v1")
+    with pytest.raises(ValueError, match="^--dataset-id 'test/cartpole-small-v0' has spaces"):
+        iql.train(iql.Args(env_id="PointmassEasy-v0", dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
+    with pytest.raises(ValueError, match=r"^--batch-size must be at most the number of transitions \(100\)"):
+        iql.train(iql.Args(env_id="CartPole-v1", dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
+    with pytest.raises(ValueError, match="^--save-dataset-id 'test/cartpole-small-v0' already exists"):
+        iql.train(iql.Args(env_id="CartPole-v1", save_dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
+    with pytest.raises(ValueError, match="^--save-dataset-id needs an exploration phase"):
+        iql.train(iql.Args(save_dataset_id="test/x-v0", dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
+    assert not run_dirs(tmp_path)
+
+
+# ---------------------------------------------------------------- learning (slow, run in CI)
+@pytest.mark.slow
+def test_learns_easy(tmp_path):
+    s = iql.train(iql.Args(env_id="PointmassEasy-v0", total_steps=16_000, num_exploration_steps=5_000,
+                           learning_starts=1_000, eval_every=8_000, progress=False, runs_dir=str(tmp_path)))
+    assert s["normalized_score"] >= 80, s
+
+
+@pytest.mark.slow
+def test_beats_noisy_oracle_behaviour_policy(tmp_path):
+    pointmass.main(["collect", "--env-id", "PointmassEasy-v0", "--policy", "noisy-oracle", "--epsilon", "0.5",
+                    "--steps", "10000", "--dataset-id", "test/easy-noisy-oracle-v0", "--seed", "0"])
+    import minari
+    behaviour = np.mean([ep.rewards.sum() for ep in minari.load_dataset("test/easy-noisy-oracle-v0").iterate_episodes()
+                         if ep.terminations[-1] or len(ep.rewards) == 50])
+    common = dict(env_id="PointmassEasy-v0", dataset_id="test/easy-noisy-oracle-v0", total_steps=4_000,
+                  eval_every=4_000, progress=False, runs_dir=str(tmp_path))
+    sarsa = iql.train(iql.Args(**common, expectile=0.5))
+    best = iql.train(iql.Args(**common))
+    assert best["return_mean"] > behaviour and best["return_mean"] >= sarsa["return_mean"] - 1.0, (behaviour, sarsa, best)
