@@ -71,6 +71,7 @@ class Args:
     seed: int = 1  # seed of random, numpy, torch, the environment and the replay sampler
     torch_deterministic: bool = True  # torch.backends.cudnn.deterministic: the same seed gives the same run
     cuda: bool = False  # train on the GPU if there is one (these small networks are usually faster on CPU)
+    num_threads: int = 1  # torch CPU threads; one is fastest for networks this small and leaves a core to the env
     runs_dir: str = "runs"  # folder that holds the run directories
     save_model: bool = False  # write model.pt (actor and critic) at the end of the run
     progress: bool = True  # show a progress bar
@@ -113,8 +114,8 @@ class ConfigError(ValueError):
 
 
 def check_args(args: Args) -> None:
-    for flag in ("total_steps", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
-                 "rnd_output_size", "critic_hidden", "actor_hidden", "actor_layers", "target_update_period",
+    for flag in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden",
+                 "rnd_layers", "rnd_output_size", "critic_hidden", "actor_hidden", "actor_layers", "target_update_period",
                  "train_frequency"):
         if getattr(args, flag) <= 0:
             raise ConfigError(f"--{flag.replace('_', '-')} must be positive, got {getattr(args, flag)}")
@@ -370,6 +371,7 @@ def train(args: Args) -> dict:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     torch.backends.cudnn.deterministic = args.torch_deterministic
+    torch.set_num_threads(args.num_threads)
     env.action_space.seed(args.seed)
     obs, _ = env.reset(seed=args.seed)
     rb.rng = np.random.default_rng(args.seed)

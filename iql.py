@@ -81,6 +81,8 @@ class Args:
     """sets torch.backends.cudnn.deterministic; the same seed then gives the same summary"""
     cuda: bool = False
     """train on the GPU when one is available (the small networks are faster on the CPU)"""
+    num_threads: int = 1
+    """torch CPU threads; one is fastest for networks this small and leaves a core to the env"""
     runs_dir: str = "runs"
     """folder that receives the run directory"""
     save_model: bool = False
@@ -151,8 +153,8 @@ class ConfigError(ValueError):
 
 
 def check_args(args: Args) -> None:
-    for name in ("total_steps", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
-                 "rnd_output_size", "hidden_size", "target_update_period", "train_frequency"):
+    for name in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden",
+                 "rnd_layers", "rnd_output_size", "hidden_size", "target_update_period", "train_frequency"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     for name in ("num_exploration_steps", "learning_starts"):
@@ -371,6 +373,7 @@ def train(args: Args) -> dict:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     torch.backends.cudnn.deterministic = args.torch_deterministic
+    torch.set_num_threads(args.num_threads)
     rng = np.random.default_rng(args.seed)  # replay sampling and epsilon coin flips
     env.action_space.seed(args.seed)
     obs, _ = env.reset(seed=args.seed)
