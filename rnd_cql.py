@@ -71,6 +71,8 @@ class Args:
     """sets `torch.backends.cudnn.deterministic`; the same seed then gives the same summary"""
     cuda: bool = False
     """train on the GPU when one is available (the 64-unit networks are faster on the CPU)"""
+    num_threads: int = 1
+    """torch CPU threads; one is fastest for networks this small and leaves a core to the env"""
     runs_dir: str = "runs"
     """folder that receives the run directory"""
     save_model: bool = False
@@ -146,7 +148,7 @@ class ConfigError(ValueError):
 
 
 def check_args(args: Args) -> None:
-    positive = ["total_steps", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
+    positive = ["total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
                 "rnd_output_size", "q_hidden", "train_frequency", "target_update_period"]
     for name in positive:
         if getattr(args, name) <= 0:
@@ -395,6 +397,7 @@ def train(args: Args) -> dict:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     torch.backends.cudnn.deterministic = args.torch_deterministic
+    torch.set_num_threads(args.num_threads)
     rng = np.random.default_rng(args.seed)  # replay sampling and epsilon-greedy coin flips
     env.action_space.seed(args.seed)
     obs, _ = env.reset(seed=args.seed)
