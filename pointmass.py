@@ -29,7 +29,7 @@ import shutil
 import sys
 from collections import deque
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Callable, Literal, Optional, Sequence
 
@@ -301,13 +301,9 @@ def _maze_of(env) -> Maze:
     return inner.maze
 
 
-_MAZE_CACHE: dict[str, Maze] = {}
-
-
+@cache  # one Maze per id, so the oracle's distance field is computed once per process
 def _preset_maze(env_id: str) -> Maze:
-    if env_id not in _MAZE_CACHE:
-        _MAZE_CACHE[env_id] = Maze(**PRESETS[env_id])
-    return _MAZE_CACHE[env_id]
+    return Maze(**PRESETS[env_id])
 
 
 # ---------------------------------------------------------------------------------------------
