@@ -330,6 +330,20 @@ def evaluate(actor: nn.Module, env_id: str, n_episodes: int, seed: int, sample: 
     return result
 
 
+def make_run_dir(args: Args) -> Path:
+    """runs/{env_id}__{exp_name}__{seed}__{unix_time}; mkdir is atomic, so a parallel run started in the
+    same second takes the next free second instead of sharing a directory."""
+    Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
+    stamp = int(time.time())
+    while True:
+        run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{stamp}"
+        try:
+            run_dir.mkdir()
+            return run_dir
+        except FileExistsError:
+            stamp += 1
+
+
 def write_atomic(path: Path, write) -> None:
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
@@ -359,8 +373,7 @@ def train(args: Args) -> dict:
     is_pm = pointmass.is_pointmass(args.env_id)
     explore_end = 0 if offline else args.num_exploration_steps
 
-    run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
-    run_dir.mkdir(parents=True)
+    run_dir = make_run_dir(args)
     write_atomic(run_dir / "config.json", lambda p: p.write_text(json.dumps(asdict(args), indent=2)))
     writer = SummaryWriter(str(run_dir))
     rows = "\n".join(f"|{k}|{v}|" for k, v in asdict(args).items())

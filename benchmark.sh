@@ -12,8 +12,8 @@
 #                                      the course's sweeps (CQL alpha, exploration steps, AWAC lambda,
 #                                      IQL tau) into runs/sweeps/, report in results/sweeps/
 #   ./benchmark.sh coverage [--seeds 3] [--workers 2]
-#                                      unsupervised RND against random exploration on every maze into
-#                                      runs/coverage/, report in results/coverage/
+#                                      unsupervised RND against random exploration on every maze, 10 000
+#                                      steps each, into runs/coverage/, report in results/coverage/
 #   ./benchmark.sh speed               the env's speed (pointmass.py bench), then each default run alone:
 #                                      env steps/s, updates/s, wall time, memory
 #                                      into runs/speed/, report in results/speed/
@@ -456,9 +456,9 @@ coverage() {
   JOBS=() DONE=0
   for seed in $(seq 1 "$SEEDS"); do
     for env in "${ENV_IDS[@]}"; do  # course part 1: the same run with and without the RND bonus
-      add_job runs/coverage rnd_cql --env-id "$env" --unsupervised-exploration --use-rnd \
+      add_job runs/coverage rnd_cql --env-id "$env" --unsupervised-exploration --use-rnd --total-steps 10000 \
         --exp-name rnd_cql_unsup_rnd --seed "$seed"
-      add_job runs/coverage rnd_cql --env-id "$env" --unsupervised-exploration --no-use-rnd \
+      add_job runs/coverage rnd_cql --env-id "$env" --unsupervised-exploration --no-use-rnd --total-steps 10000 \
         --exp-name rnd_cql_unsup_random --seed "$seed"
     done
   done

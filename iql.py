@@ -342,6 +342,20 @@ def evaluate(env_id: str, actor: nn.Module, n_episodes: int, seed: int, device: 
     return {"returns": returns, "success": success, "paths": [np.asarray(p) for p in paths]}
 
 
+def make_run_dir(args: Args) -> Path:
+    """runs/{env_id}__{exp_name}__{seed}__{unix_time}; mkdir is atomic, so a parallel run started in the
+    same second takes the next free second instead of sharing a directory."""
+    Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
+    stamp = int(time.time())
+    while True:
+        run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{stamp}"
+        try:
+            run_dir.mkdir()
+            return run_dir
+        except FileExistsError:
+            stamp += 1
+
+
 def write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2))
@@ -396,8 +410,7 @@ def train(args: Args) -> dict:
                                  **({"fused": True} if device.type == "cpu" else {"foreach": True}))
     models = {"q": q_net, "q_target": q_target_net, "v": v_net, "actor": actor}
 
-    run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
-    run_dir.mkdir(parents=True)
+    run_dir = make_run_dir(args)
     write_json(run_dir / "config.json", dataclasses.asdict(args))
     writer = SummaryWriter(str(run_dir))
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(

@@ -352,6 +352,20 @@ def evaluate(q_net: nn.Module, env_id: str, n_episodes: int, seed: int, device, 
     return {"returns": returns, "success": success, "paths": [np.array(p) for p in paths]}
 
 
+def make_run_dir(args: Args) -> Path:
+    """runs/{env_id}__{exp_name}__{seed}__{unix_time}; mkdir is atomic, so a parallel run started in the
+    same second takes the next free second instead of sharing a directory."""
+    Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
+    stamp = int(time.time())
+    while True:
+        run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{stamp}"
+        try:
+            run_dir.mkdir()
+            return run_dir
+        except FileExistsError:
+            stamp += 1
+
+
 def write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2))
@@ -382,10 +396,7 @@ def train(args: Args) -> dict:
             raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} already exists")
     is_pm = pointmass.is_pointmass(args.env_id)
 
-    stamp = int(time.time())
-    while (run_dir := Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{stamp}").exists():
-        stamp += 1  # two runs started within the same second
-    run_dir.mkdir(parents=True)
+    run_dir = make_run_dir(args)
     write_json(run_dir / "config.json", dataclasses.asdict(args))
     writer = SummaryWriter(str(run_dir))
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(

@@ -4,6 +4,7 @@ Nothing here trains: each test runs a copy of benchmark.sh in tmp_path, either w
 stand-in algorithm scripts that only write a run directory.
 """
 
+import importlib
 import os
 import subprocess
 import sys
@@ -220,8 +221,8 @@ def test_grids(repo):
     coverage = commands(bench(repo, "coverage", "--seeds", "1", DRY_RUN="1"))
     assert coverage[-1] == "report.py runs/coverage --out results/coverage"
     assert len(coverage) - 1 == 8
-    assert sum("--no-use-rnd --exp-name rnd_cql_unsup_random" in c for c in coverage) == 4
-    assert sum("--use-rnd --exp-name rnd_cql_unsup_rnd" in c for c in coverage) == 4
+    assert sum("--no-use-rnd --total-steps 10000 --exp-name rnd_cql_unsup_random" in c for c in coverage) == 4
+    assert sum("--use-rnd --total-steps 10000 --exp-name rnd_cql_unsup_rnd" in c for c in coverage) == 4
 
 
 def test_pipeline_runs_stages_in_order_and_reports_only_them(fake_repo):
@@ -292,3 +293,14 @@ def test_help(repo):
     result = bench(repo, "help")
     assert result.returncode == 0 and "./benchmark.sh full [--seeds 5] [--workers 2]" in result.stdout
     assert "RUN_EXPLORATION" in result.stdout and not result.stdout.startswith("#")
+
+
+@pytest.mark.parametrize("script", ["rnd_cql", "awac", "iql"])
+def test_runs_started_in_the_same_second_get_their_own_directories(script, tmp_path, monkeypatch):
+    # `full` starts runs in parallel: a shared directory would mix two runs' event files
+    module = importlib.import_module(script)
+    monkeypatch.setattr(module.time, "time", lambda: 1_700_000_000.5)
+    args = module.Args(runs_dir=str(tmp_path / "runs"), seed=3)
+    dirs = [module.make_run_dir(args) for _ in range(3)]
+    assert [d.name for d in dirs] == [f"PointmassHard-v0__{script}__3__{1_700_000_000 + i}" for i in range(3)]
+    assert all(d.is_dir() for d in dirs)
