@@ -106,7 +106,7 @@ class Args:
     actor_hidden: int = 64  # width of the actor's tanh hidden layers
     actor_layers: int = 2  # hidden layers of the actor
     target_update_period: int = 100  # copy each critic into its target every this many gradient steps
-    train_frequency: int = 3  # env steps per gradient step (every network takes one step)
+    train_frequency: int = 3  # env steps per gradient step (every network takes one); offline: every iteration
 
 
 class ConfigError(ValueError):
@@ -461,8 +461,8 @@ def train(args: Args) -> dict:
                         rb.to_minari(args.save_dataset_id, env)
 
                 # --- one gradient step of every network that still influences something
-                if ((offline or global_step > args.learning_starts) and rb.size >= args.batch_size
-                        and global_step % args.train_frequency == 0):
+                if (rb.size >= args.batch_size and (offline or global_step > args.learning_starts
+                                                    and global_step % args.train_frequency == 0)):
                     s, a, r, s_next, term = rb.sample(args.batch_size, device)
                     with torch.no_grad():
                         next_probs = torch.softmax(actor(s_next), -1)

@@ -194,7 +194,7 @@ def test_offline_dataset_training_never_steps_the_env(tmp_path, monkeypatch, dat
 
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(datasets_dir))
     summary = run(tmp_path, dataset_id=NOISY_ORACLE, total_steps=900, eval_every=300)
-    assert summary["status"] == "completed" and summary["num_updates"] == 300
+    assert summary["status"] == "completed" and summary["num_updates"] == 900  # offline, every iteration is an update
     assert summary["args"]["lam"] == 3.0  # the default lam with --dataset-id
     ea = EventAccumulator(summary["run_dir"])
     ea.Reload()
@@ -300,3 +300,19 @@ def test_learns_pointmass_easy(tmp_path):
     summary = run(tmp_path, total_steps=15_000, num_exploration_steps=5_000, learning_starts=1_000,
                   eval_every=15_000, eval_episodes=100)
     assert summary["normalized_score"] >= 80, summary
+
+
+@pytest.mark.slow
+def test_beats_the_noisy_oracle_behaviour_policy(tmp_path, monkeypatch):
+    # epsilon 0.5: half the dataset's actions are uniformly random, so cloning it would score well below the oracle
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+    subprocess.run([sys.executable, "pointmass.py", "collect", "--env-id", "PointmassEasy-v0", "--policy", "noisy-oracle",
+                    "--epsilon", "0.5", "--steps", "10000", "--dataset-id", "test/easy-noisy-oracle-v0", "--seed", "0"],
+                   cwd=ROOT, check=True, capture_output=True)
+    import minari
+
+    episodes = list(minari.load_dataset("test/easy-noisy-oracle-v0").iterate_episodes())
+    behaviour = np.mean([ep.rewards.sum() for ep in episodes if ep.terminations[-1] or len(ep.rewards) == 50])
+    summary = run(tmp_path, dataset_id="test/easy-noisy-oracle-v0", total_steps=4_000, eval_every=4_000,
+                  eval_episodes=100, batch_size=256, lam=None)
+    assert summary["return_mean"] > behaviour + 2.0, (behaviour, summary["return_mean"])
