@@ -29,8 +29,10 @@ Defaults that differ from the course's, chosen on the four mazes (50k steps, see
   128 units: slower and no better on Hard). Adam lr 3e-3 for every network (course 1e-3): with 1e-3
   the 64-unit V needs ~3x more updates to resolve Medium's 1-cell walls (offline, same data: 12k
   updates score -2 at 1e-3, 91 at 3e-3), and the exploration critic finds Medium's goal later.
-- One update every --train-frequency 4 env steps and a target copy every 100 updates (course: every
-  step, every 300) keep a default run within a minute on 2 CPU cores (Hard with 2: 85 instead of 83).
+- One IQL update every --train-frequency 4 env steps and a target copy every 100 updates (course: every
+  step, every 300) keep a default run within a minute on one CPU thread. The exploration critic and the
+  RND predictor step at every env step of the phase, as in rnd_cql.py; the predictor learns a quarter of
+  each batch (Burda et al.'s proportion 0.25), which pays for that.
 - Collection after the phase uses the policy's argmax (collecting with argmax min(Q1, Q2): Hard 11).
 - The losses touch disjoint parameters (every target is detached), so one backward pass of their sum
   equals separate updates with one autograd pass instead of one per network; V and Q update simultaneously.
@@ -446,7 +448,7 @@ def train(args: Args) -> dict:
                 writer.add_image(tag, img, step, dataformats="HWC")
         return out
 
-    status, reason, last_eval, num_updates, step = "completed", None, {}, 0, 0
+    status, reason, last_eval, num_updates, explore_updates, step = "completed", None, {}, 0, 0, 0
     good_state = copy.deepcopy({k: m.state_dict() for k, m in models.items()})
     info: dict[str, torch.Tensor] = {}
     ep_return, ep_length, start_time = 0.0, 0, time.time()
@@ -472,41 +474,56 @@ def train(args: Args) -> dict:
                     (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
 
             update = not online or t >= args.learning_starts and t % args.train_frequency == 0
-            if update and buffer.size >= args.batch_size:
+            # the exploration critic and f_hat step at every step of the phase, as in rnd_cql.py: with one
+            # step every --train-frequency steps the explorer found Hard's goal in fewer seeds
+            explore = exploring and not random_exploration and t >= args.learning_starts
+            if (update or explore) and buffer.size >= args.batch_size:
                 b = buffer.sample(args.batch_size, rng, device)
                 a = b["actions"][:, None]
-                with torch.no_grad():
-                    q_t = torch.min(*[q(b["obs"]) for q in q_target_net]).gather(1, a).squeeze(1)
-                    y = q_target((b["rewards"] + args.exploit_rew_shift) * args.exploit_rew_scale,
-                                 v_net(b["next_obs"])[:, 0], b["terminated"], args.gamma)
-                v = v_net(b["obs"])[:, 0]
-                q_sa = torch.stack([q(b["obs"]).gather(1, a).squeeze(1) for q in q_net])
-                weights = awr_weights(q_t, v, args.beta, args.max_weight)
-                info = {"value_loss": value_loss(q_t, v, args.expectile), "td_loss": q_loss(q_sa, y),
-                        "actor_loss": iql_actor_loss(actor(b["obs"]), b["actions"], weights)}
-                if exploring and not random_exploration:
+                losses: dict[str, torch.Tensor] = {}
+                if update:
+                    with torch.no_grad():
+                        q_t = torch.min(*[q(b["obs"]) for q in q_target_net]).gather(1, a).squeeze(1)
+                        y = q_target((b["rewards"] + args.exploit_rew_shift) * args.exploit_rew_scale,
+                                     v_net(b["next_obs"])[:, 0], b["terminated"], args.gamma)
+                    v = v_net(b["obs"])[:, 0]
+                    q_sa = torch.stack([q(b["obs"]).gather(1, a).squeeze(1) for q in q_net])
+                    weights = awr_weights(q_t, v, args.beta, args.max_weight)
+                    losses = {"value_loss": value_loss(q_t, v, args.expectile), "td_loss": q_loss(q_sa, y),
+                              "actor_loss": iql_actor_loss(actor(b["obs"]), b["actions"], weights)}
+                if explore:
                     w_explore, w_exploit = exploration_weights(t, args)
                     r_mix = w_exploit * b["rewards"]
-                    if args.use_rnd:  # f_hat learns s' and its error is the bonus for reaching s'
-                        error = rnd_bonus(rnd_predictor(b["next_obs"]), rnd_target(b["next_obs"]))
-                        batch_std = error.detach().std()
-                        rnd_std = batch_std if rnd_std is None else 0.99 * rnd_std + 0.01 * batch_std
-                        r_int = error.detach() / rnd_std
+                    if args.use_rnd:  # the error at s' is the bonus for reaching s'
+                        with torch.no_grad():
+                            f_next = rnd_target(b["next_obs"])
+                            error = rnd_bonus(rnd_predictor(b["next_obs"]), f_next)
+                        rnd_std = error.std() if rnd_std is None else 0.99 * rnd_std + 0.01 * error.std()
+                        r_int = error / rnd_std
                         r_mix = r_mix + w_explore * r_int
-                        info["rnd_loss"], info["rnd_bonus"] = error.mean(), r_int.mean()
+                        # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
+                        # for training predictor", 0.25): 30% less RND compute, the bonus fades a bit slower
+                        k = max(1, args.batch_size // 4)
+                        losses["rnd_loss"] = rnd_bonus(rnd_predictor(b["next_obs"][:k]), f_next[:k]).mean()
+                        losses["rnd_bonus"] = r_int.mean()
                     with torch.no_grad():
                         y_explore = double_dqn_target(r_mix, explore_q(b["next_obs"]),
                                                       explore_target(b["next_obs"]), b["terminated"], args.gamma)
                     q_explore = explore_q(b["obs"]).gather(1, a).squeeze(1)
-                    info["explore_td_loss"] = F.smooth_l1_loss(q_explore, y_explore)
+                    losses["explore_td_loss"] = F.smooth_l1_loss(q_explore, y_explore)
                 optimizer.zero_grad(set_to_none=True)
-                sum(loss for name, loss in info.items() if name != "rnd_bonus").backward()
+                sum(loss for name, loss in losses.items() if name != "rnd_bonus").backward()
                 optimizer.step()
-                info.update(q_values=q_sa.mean(), v_values=v.mean())
-                num_updates += 1
-                if num_updates % args.target_update_period == 0:
-                    q_target_net.load_state_dict(q_net.state_dict())
-                    explore_target.load_state_dict(explore_q.state_dict())
+                info.update(losses)
+                if update:
+                    info.update(q_values=q_sa.mean(), v_values=v.mean())
+                    num_updates += 1
+                    if num_updates % args.target_update_period == 0:
+                        q_target_net.load_state_dict(q_net.state_dict())
+                if explore:
+                    explore_updates += 1
+                    if explore_updates % args.target_update_period == 0:
+                        explore_target.load_state_dict(explore_q.state_dict())
 
             if step % LOG_EVERY == 0 or step == args.total_steps:
                 values = {k: float(v.detach()) for k, v in info.items()}
