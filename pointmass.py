@@ -693,8 +693,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         return show()
-    cmd = tyro.extras.subcommand_cli_from_dict({"collect": Collect, "show": Show, "refs": Refs, "bench": Bench},
-                                               args=argv)
+    cmd = tyro.extras.subcommand_cli_from_dict(
+        {"collect": Collect, "show": Show, "refs": Refs, "bench": Bench}, args=argv, prog="pointmass.py",
+        description="The Pointmass mazes: datasets, reference returns, speed. Without a subcommand: show.")
     if isinstance(cmd, Show):
         return show()
     if isinstance(cmd, Refs):
