@@ -474,8 +474,8 @@ def train(args: Args) -> dict:
                     (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
 
             update = not online or t >= args.learning_starts and t % args.train_frequency == 0
-            # the exploration critic and f_hat step at every step of the phase, as in rnd_cql.py: with one
-            # step every --train-frequency steps the explorer found Hard's goal in fewer seeds
+            # the exploration critic and f_hat step at every step of the phase, as in rnd_cql.py, so that
+            # both scripts explore alike (the IQL networks keep --train-frequency)
             explore = exploring and not random_exploration and t >= args.learning_starts
             if (update or explore) and buffer.size >= args.batch_size:
                 b = buffer.sample(args.batch_size, rng, device)
