@@ -243,6 +243,8 @@ BAD_FLAGS = [
     (["--batch-size", "60000"], "--batch-size must be at most"),
     (["--dataset-id", "test/missing-v0"], "--dataset-id 'test/missing-v0' cannot be loaded"),
     (["--save-dataset-id", "not an id"], "--save-dataset-id"),
+    (["--fourier-features", "-1"], "--fourier-features must be >= 0"),
+    (["--fourier-sigma", "0"], "--fourier-sigma must be > 0"),
 ]
 
 
