@@ -226,24 +226,29 @@ def rnd_networks(obs_dim: int, args: Args) -> tuple[nn.Module, nn.Module]:
 class ReplayBuffer:
     """All transitions in one preallocated float32 table, so that a batch is one numpy fancy index.
 
-    Columns: obs | next_obs | action | reward | terminated | truncated (truncated only marks episode ends
-    for `to_minari`; it never stops bootstrapping).
+    Columns: obs | next_obs | action | reward | terminated | truncated | `extra_dim` more per transition
+    (here the frozen RND target's f(s'), computed once when s' arrives instead of at every update that samples
+    it: the same numbers for a third less RND compute). truncated only marks episode ends for `to_minari`;
+    it never stops bootstrapping.
     """
 
-    def __init__(self, obs_dim: int, capacity: int):
+    def __init__(self, obs_dim: int, capacity: int, extra_dim: int = 0):
         self.d, self.size = obs_dim, 0
-        self.table = np.zeros((capacity, 2 * obs_dim + 4), dtype=np.float32)
+        self.table = np.zeros((capacity, 2 * obs_dim + 4 + extra_dim), dtype=np.float32)
 
-    def add(self, obs, next_obs, action, reward, terminated, truncated) -> None:
+    def add(self, obs, next_obs, action, reward, terminated, truncated, extra=()) -> None:
         d, row = self.d, self.table[self.size]
         row[:d], row[d:2 * d] = obs, next_obs
-        row[2 * d:] = (action, reward, terminated, truncated)
+        row[2 * d:2 * d + 4] = (action, reward, terminated, truncated)
+        row[2 * d + 4:] = extra
         self.size += 1
 
     def sample(self, rng: np.random.Generator, batch_size: int, device: torch.device):
+        """(obs, next_obs, actions, rewards, terminated, extra) of `batch_size` uniformly drawn transitions."""
         batch = torch.from_numpy(self.table[rng.integers(0, self.size, batch_size)]).to(device)
         d = self.d
-        return batch[:, :d], batch[:, d:2 * d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, 2 * d + 2]
+        return (batch[:, :d], batch[:, d:2 * d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, 2 * d + 2],
+                batch[:, 2 * d + 4:])
 
     def observations(self) -> np.ndarray:
         return self.table[:self.size, :2 * self.d].reshape(-1, self.d)
@@ -383,7 +388,7 @@ def train(args: Args) -> dict:
         rb = ReplayBuffer.from_minari(args.dataset_id, env)
         data_size = rb.size
     else:
-        rb = ReplayBuffer(obs_dim, args.total_steps)
+        rb = ReplayBuffer(obs_dim, args.total_steps, args.rnd_output_size if args.use_rnd else 0)
         data_size = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
     if args.batch_size > data_size:
         raise ConfigError(f"--batch-size must be at most the number of transitions ({data_size}), got {args.batch_size}")
@@ -486,7 +491,11 @@ def train(args: Args) -> dict:
                         action = int(actor(torch.as_tensor(obs, dtype=torch.float32, device=device)).argmax())
                 next_obs, reward, terminated, truncated, _ = env.step(action)
                 if exploring or not args.offline_exploitation:
-                    rb.add(obs, next_obs, action, reward, terminated, truncated)
+                    f_next = 0.0  # f(s'), kept for the predictor's updates, which end with the phase
+                    if args.use_rnd and exploring:
+                        with torch.no_grad():
+                            f_next = rnd_target(torch.as_tensor(next_obs, dtype=torch.float32, device=device)).cpu().numpy()
+                    rb.add(obs, next_obs, action, reward, terminated, truncated, f_next)
                 ep_return, ep_length = ep_return + float(reward), ep_length + 1
                 obs = next_obs
                 if terminated or truncated:
@@ -503,14 +512,15 @@ def train(args: Args) -> dict:
                     w_explore, w_exploit = weights(global_step)
                     r_mix = w_exploit * r_env
                     if args.use_rnd:  # the error at s' is the bonus for reaching s' (eq. 1)
-                        with torch.no_grad():
-                            f_next = rnd_target(batch[1])
-                            error = rnd_bonus(rnd_predictor(batch[1]), f_next)
                         # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
                         # for training predictor", 0.25): 30% less RND compute, the bonus fades a bit slower
                         k = max(1, args.batch_size // 4)
+                        s_next, f_next = batch[1], batch[5]
+                        trained = rnd_bonus(rnd_predictor(s_next[:k]), f_next[:k])
+                        with torch.no_grad():  # one f_hat forward per state: the trained quarter's error is reused
+                            error = torch.cat([trained.detach(), rnd_bonus(rnd_predictor(s_next[k:]), f_next[k:])])
                         rnd_opt.zero_grad(set_to_none=True)
-                        rnd_bonus(rnd_predictor(batch[1][:k]), f_next[:k]).mean().backward()
+                        trained.mean().backward()
                         rnd_opt.step()
                         batch_std = error.std()
                         rnd_std = batch_std if rnd_std is None else args.rnd_gamma * rnd_std + (1 - args.rnd_gamma) * batch_std

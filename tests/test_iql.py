@@ -146,6 +146,14 @@ def test_buffer_sample_and_minari_round_trip():
     assert back.table[:, 7].tolist() == [0, 0, 0, 0, 0, 1, 1]  # truncated at 5 and at the cut end
 
 
+def test_buffer_extra_columns_travel_with_their_transition():
+    buf = iql.ReplayBuffer(2, 4, extra_dim=2)
+    for i in range(4):
+        buf.add([i, 0], [i + 1, 0], 0, -1.0, False, False, [3 * i, -i])
+    b = buf.sample(16, np.random.default_rng(1), torch.device("cpu"))
+    assert torch.equal(b["extra"], torch.stack([3 * b["obs"][:, 0], -b["obs"][:, 0]], dim=1))
+
+
 # ---------------------------------------------------------------- end to end
 def test_end_to_end_summary_tensorboard_images(tmp_path):
     s = iql.train(iql.Args(**SHORT, runs_dir=str(tmp_path), save_model=True))
