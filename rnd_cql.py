@@ -17,6 +17,10 @@ influence nothing. This roughly halves the cost of a default run.
 
 Defaults (course's unless said): 64-64 ReLU critics, gamma 0.95, Adam lr 1e-3, hard target copy every 300
 updates, gradients clipped by value at 10, batch 256, learning starts 2000, eps 0.2, RND 2x400 tanh -> 5.
+The exploration critic and the RND predictor learn at lr 3e-3 and the explorer's target is copied every 100
+updates (as in iql.py): unsupervised coverage after 10k steps, seeds 1-3, went from 0.81-0.85 to 0.91-0.96
+on Hard and from 0.43-0.66 to 0.70-0.87 on VeryHard; a value has to travel back from the frontier one
+target copy at a time.
 Our choices, tuned on the four mazes with 50k steps: reward shift 1 / scale 100 (the course's hint:
 reaching the goal becomes the only non-zero reward, so Q is a discounted success probability instead of a
 saturated -1/(1-gamma)); the RND target is initialised N(0, 1) and the predictor with PyTorch's default
@@ -119,13 +123,17 @@ class Args:
     """discount of the exploration critic (Burda et al. discount the intrinsic return separately)"""
     rnd_gamma: float = 0.99
     """EMA factor of the running standard deviation that normalises the bonus (course: rnd_gamma)"""
+    explore_learning_rate: float = 3e-3
+    """Adam learning rate of the exploration critic and the RND predictor (course: 1e-3)"""
+    explore_target_update_period: int = 100
+    """updates between hard copies of the exploration critic into its target (course: 300)"""
     # algorithm
     batch_size: int = 256
     """transitions per gradient update"""
     gamma: float = 0.95
     """discount factor"""
     learning_rate: float = 1e-3
-    """Adam learning rate of both critics and the RND predictor"""
+    """Adam learning rate of the exploitation critic"""
     q_hidden: int = 64
     """width of the critics' two hidden layers"""
     fourier_features: int = 32
@@ -136,7 +144,7 @@ class Args:
     """env steps per update of the exploitation critic (CleanRL's name; course: 1); the RND predictor and
     the exploration critic update at every step of the exploration phase"""
     target_update_period: int = 300
-    """updates between hard copies of each critic into its target network"""
+    """updates between hard copies of the exploitation critic into its target network"""
     grad_clip: float = 10.0
     """clip each gradient component of the critics to [-grad_clip, grad_clip] (as the course)"""
     exploit_rew_shift: float = 1.0
@@ -153,7 +161,8 @@ class ConfigError(ValueError):
 
 def check_args(args: Args) -> None:
     positive = ["total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
-                "rnd_output_size", "q_hidden", "train_frequency", "target_update_period"]
+                "rnd_output_size", "q_hidden", "train_frequency", "target_update_period",
+                "explore_target_update_period"]
     for name in positive:
         if getattr(args, name) <= 0:
             raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
@@ -168,8 +177,9 @@ def check_args(args: Args) -> None:
         raise ConfigError(f"--cql-alpha must be >= 0, got {args.cql_alpha}")
     if args.fourier_features < 0 or args.fourier_sigma <= 0:
         raise ConfigError("--fourier-features must be >= 0 and --fourier-sigma positive")
-    if not (args.learning_rate > 0.0 and args.grad_clip > 0.0):
-        raise ConfigError("--learning-rate and --grad-clip must be positive")
+    for name in ["learning_rate", "explore_learning_rate", "grad_clip"]:
+        if not getattr(args, name) > 0.0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
 
@@ -424,16 +434,16 @@ def train(args: Args) -> dict:
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     torch.set_flush_denormal(True)  # saturated tanh units of the RND nets make denormal gradients, ~10x slower
 
-    def critic():
+    def critic(lr: float):
         q, q_target = (QNetwork(env.observation_space, n_actions, args.q_hidden, args.fourier_features,
                                 args.fourier_sigma).to(device) for _ in range(2))
         q_target.load_state_dict(q.state_dict())
-        return q, q_target, torch.optim.Adam(q.parameters(), lr=args.learning_rate, fused=True)
+        return q, q_target, torch.optim.Adam(q.parameters(), lr=lr, fused=True)
 
-    exploit_q, exploit_target, exploit_opt = critic()
-    explore_q, explore_target, explore_opt = critic()
+    exploit_q, exploit_target, exploit_opt = critic(args.learning_rate)
+    explore_q, explore_target, explore_opt = critic(args.explore_learning_rate)
     rnd_target, rnd_predictor = (m.to(device) for m in rnd_networks(obs_dim, args))
-    rnd_opt = torch.optim.Adam(rnd_predictor.parameters(), lr=args.learning_rate, fused=True)
+    rnd_opt = torch.optim.Adam(rnd_predictor.parameters(), lr=args.explore_learning_rate, fused=True)
     rnd_std = None  # running std of the bonus (course: running_rnd_rew_std with rnd_gamma)
 
     # phase ends: the buffer is final for --dataset-id, and the explorer hands over at step N
@@ -535,7 +545,7 @@ def train(args: Args) -> dict:
                     losses["explore_td_loss"] = critic_update(explore_q, explore_target, explore_opt, batch, r_mix, done,
                                                               args.explore_gamma, None, True, args.grad_clip)[0]
                     explore_updates += 1
-                    if explore_updates % args.target_update_period == 0:
+                    if explore_updates % args.explore_target_update_period == 0:
                         explore_target.load_state_dict(explore_q.state_dict())
                 if train_exploiter:
                     r_exploit = (r_env + args.exploit_rew_shift) * args.exploit_rew_scale
