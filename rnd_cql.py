@@ -457,6 +457,9 @@ def train(args: Args) -> dict:
             return (1.0 if args.use_rnd else 0.0), 0.0
         return (max(0.0, 1.0 - step / max(1, exploration_steps)) if args.use_rnd else 0.0), 1.0
 
+    def as_tensor(o: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(o, dtype=torch.float32, device=device)
+
     def bonus_np(o: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             o = torch.from_numpy(o).to(device)
@@ -500,13 +503,13 @@ def train(args: Args) -> dict:
                 else:
                     with torch.no_grad():
                         actor = explore_q if exploring else exploit_q
-                        action = int(actor(torch.as_tensor(obs, dtype=torch.float32, device=device)).argmax())
+                        action = int(actor(as_tensor(obs)).argmax())
                 next_obs, reward, terminated, truncated, _ = env.step(action)
                 if exploring or not args.offline_exploitation:
                     f_next = 0.0  # f(s'), kept for the predictor's updates, which end with the phase
                     if args.use_rnd and exploring:
                         with torch.no_grad():
-                            f_next = rnd_target(torch.as_tensor(next_obs, dtype=torch.float32, device=device)).cpu().numpy()
+                            f_next = rnd_target(as_tensor(next_obs)).cpu().numpy()
                     rb.add(obs, next_obs, action, reward, terminated, truncated, f_next)
                 ep_return, ep_length = ep_return + float(reward), ep_length + 1
                 obs = next_obs
