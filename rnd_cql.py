@@ -535,14 +535,15 @@ def train(args: Args) -> dict:
                         trained = rnd_bonus(rnd_predictor(s_next[:k]), f_next[:k])
                         with torch.no_grad():  # one f_hat forward per state: the trained quarter's error is reused
                             error = torch.cat([trained.detach(), rnd_bonus(rnd_predictor(s_next[k:]), f_next[k:])])
+                        rnd_loss = trained.mean()
                         rnd_opt.zero_grad(set_to_none=True)
-                        trained.mean().backward()
+                        rnd_loss.backward()
                         rnd_opt.step()
                         batch_std = error.std()
                         rnd_std = batch_std if rnd_std is None else args.rnd_gamma * rnd_std + (1 - args.rnd_gamma) * batch_std
                         r_int = error / rnd_std
                         r_mix = r_mix + w_explore * r_int
-                        losses["rnd_loss"], losses["rnd_bonus"] = error.mean(), r_int.mean()
+                        losses["rnd_loss"], losses["rnd_bonus"] = rnd_loss.detach(), r_int.mean()
                     # the bonus alone is a non-episodic return (Burda et al. 2019, sec. 2.3): reaching the goal
                     # must not look like the end of all future novelty
                     done = terminated if w_exploit else torch.zeros_like(terminated)
