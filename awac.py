@@ -487,8 +487,10 @@ def train(args: Args) -> dict:
                             r_mix = r_mix + w_explore * bonus
                             loss = loss + error.mean()
                             losses.update(rnd_loss=error, rnd_bonus=bonus)
+                        # the bonus alone is a non-episodic return (Burda et al. 2019, sec. 2.3), as in rnd_cql.py
+                        done = term if w_exploit else torch.zeros_like(term)
                         with torch.no_grad():
-                            y_explore = double_dqn_target(r_mix, term, explore_q(s_next), explore_q_target(s_next),
+                            y_explore = double_dqn_target(r_mix, done, explore_q(s_next), explore_q_target(s_next),
                                                           args.gamma)
                         # Huber, as the course's DQN critic: the normalised bonus of a novel state can be huge
                         explore_loss = F.smooth_l1_loss(explore_q(s).gather(1, a[:, None]).squeeze(1), y_explore)

@@ -215,6 +215,17 @@ def test_unsupervised_without_rnd_explores_uniformly_at_random(tmp_path):
     assert summary["status"] == "completed"
 
 
+@pytest.mark.parametrize("unsupervised", [False, True])
+def test_exploration_critic_treats_the_goal_as_terminal_only_with_the_env_reward(tmp_path, monkeypatch, unsupervised):
+    """Unsupervised, the bonus is a non-episodic return (Burda et al. 2019): the goal does not end it."""
+    masks, real = [], awac.double_dqn_target
+    monkeypatch.setattr(awac, "double_dqn_target", lambda r, term, *a: (masks.append(term.clone()), real(r, term, *a))[1])
+    summary = run(tmp_path, unsupervised_exploration=unsupervised, total_steps=1500, num_exploration_steps=1500)
+    masks = torch.cat(masks)
+    assert summary["status"] == "completed" and len(masks) > 0
+    assert masks.sum() == 0 if unsupervised else masks.sum() > 0  # Easy's goal is in the data either way
+
+
 # ------------------------------------------------------------------------------------------ faults
 def test_nan_stops_and_keeps_the_last_good_model(tmp_path):
     summary = run(tmp_path, exploit_rew_shift=0.0, exploit_rew_scale=1e39)  # r * 1e39 = -inf in float32
