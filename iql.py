@@ -551,9 +551,11 @@ def train(args: Args) -> dict:
                         r_mix = r_mix + w_explore * r_int
                         losses["rnd_loss"] = trained.mean()
                         losses["rnd_bonus"] = r_int.mean()
+                    # the bonus alone is a non-episodic return (Burda et al. 2019, sec. 2.3), as in rnd_cql.py
+                    done = b["terminated"] if w_exploit else torch.zeros_like(b["terminated"])
                     with torch.no_grad():
-                        y_explore = double_dqn_target(r_mix, explore_q(b["next_obs"]),
-                                                      explore_target(b["next_obs"]), b["terminated"], args.gamma)
+                        y_explore = double_dqn_target(r_mix, explore_q(b["next_obs"]), explore_target(b["next_obs"]),
+                                                      done, args.gamma)
                     q_explore = explore_q(b["obs"]).gather(1, a).squeeze(1)
                     losses["explore_td_loss"] = F.smooth_l1_loss(q_explore, y_explore)
                 optimizer.zero_grad(set_to_none=True)

@@ -219,7 +219,8 @@ def test_unsupervised_without_rnd_explores_uniformly_at_random(tmp_path):
 def test_exploration_critic_treats_the_goal_as_terminal_only_with_the_env_reward(tmp_path, monkeypatch, unsupervised):
     """Unsupervised, the bonus is a non-episodic return (Burda et al. 2019): the goal does not end it."""
     masks, real = [], awac.double_dqn_target
-    monkeypatch.setattr(awac, "double_dqn_target", lambda r, term, *a: (masks.append(term.clone()), real(r, term, *a))[1])
+    monkeypatch.setattr(awac, "double_dqn_target",
+                        lambda r, term, *a: (masks.append(term.clone()), real(r, term, *a))[1])
     summary = run(tmp_path, unsupervised_exploration=unsupervised, total_steps=1500, num_exploration_steps=1500)
     masks = torch.cat(masks)
     assert summary["status"] == "completed" and len(masks) > 0

@@ -162,7 +162,8 @@ def test_end_to_end_summary_tensorboard_images(tmp_path):
     assert json.loads((run_dir / "summary.json").read_text()) == json.loads(json.dumps(s))
     assert json.loads((run_dir / "config.json").read_text())["env_id"] == "PointmassEasy-v0"
     assert (run_dir / "model.pt").exists() and not list(run_dir.glob("*.tmp"))
-    assert s["status"] == "completed" and s["global_step"] == 2_000 and s["num_updates"] == 1_500 // iql.Args.train_frequency
+    assert s["status"] == "completed" and s["global_step"] == 2_000
+    assert s["num_updates"] == 1_500 // iql.Args.train_frequency
     assert s["eval_episodes"] == 100 and 0.0 <= s["success_rate"] <= 1.0 and 0.0 < s["coverage"] <= 1.0
     assert s["normalized_score"] == pytest.approx(pointmass.normalized_score("PointmassEasy-v0", s["return_mean"]))
     ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
@@ -235,6 +236,19 @@ def test_ctrl_c_writes_interrupted_summary(tmp_path, monkeypatch):
     ea = EventAccumulator(s["run_dir"])
     ea.Reload()
     assert "losses/td_loss" in ea.Tags()["scalars"]
+
+
+@pytest.mark.parametrize("unsupervised", [False, True])
+def test_exploration_critic_treats_the_goal_as_terminal_only_with_the_env_reward(tmp_path, monkeypatch, unsupervised):
+    """Unsupervised, the bonus is a non-episodic return (Burda et al. 2019): the goal does not end it."""
+    masks, real = [], iql.double_dqn_target
+    monkeypatch.setattr(iql, "double_dqn_target",
+                        lambda r, q, qt, term, g: (masks.append(term.clone()), real(r, q, qt, term, g))[1])
+    s = iql.train(iql.Args(**{**SHORT, "total_steps": 1_200, "eval_every": 1_200},
+                           unsupervised_exploration=unsupervised, runs_dir=str(tmp_path)))
+    masks = torch.cat(masks)
+    assert s["status"] == "completed" and len(masks) > 0
+    assert masks.sum() == 0 if unsupervised else masks.sum() > 0  # Easy's goal is in the data either way
 
 
 # ---------------------------------------------------------------- bad input
