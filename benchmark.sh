@@ -17,6 +17,9 @@
 #   ./benchmark.sh speed               the env's speed (pointmass.py bench), then each default run alone:
 #                                      env steps/s, updates/s, wall time, memory
 #                                      into runs/speed/, report in results/speed/
+#   ./benchmark.sh d3rlpy              gradient updates/s of rnd_cql.py's CQL update against d3rlpy's
+#                                      DiscreteCQL at equal network (256x256) and batch (256), one thread,
+#                                      in a venv of its own (.venv-d3rlpy)
 #   ./benchmark.sh help
 #
 # full/sweeps/coverage run `--workers` runs at a time, each with OMP_NUM_THREADS=1, log to
@@ -483,6 +486,93 @@ speed() {
   run "$PY" report.py runs/speed --out results/speed
 }
 
+d3rlpy_compare() {
+  (( $# == 0 )) || die "d3rlpy takes no options (got '$*')"
+  check_01 DRY_RUN
+  [[ $DRY_RUN == 1 ]] || require_scripts rnd_cql pointmass
+  # a venv of its own: d3rlpy 2.8.1 pulls scikit-learn and gym, which the project does not need, and pins
+  # gymnasium 1.0.0, older than pointmass.py needs (1.1, AutoresetMode); it runs on 1.x, so it goes in without
+  # its pins, after its other dependencies
+  local venv=.venv-d3rlpy
+  if [[ ! -x $venv/bin/python ]]; then
+    [[ $DRY_RUN == 1 ]] || command -v "$PYTHON" >/dev/null || die_setup "$PYTHON not found; set PYTHON to a Python 3.11 interpreter"
+    run "$PYTHON" -m venv "$venv" || die_setup "could not create $venv with $PYTHON -m venv"
+  fi
+  run "$venv/bin/python" -m pip install --quiet torch==2.13.0 "gymnasium>=1.1,<2" tyro rich tensorboard h5py "gym>=0.26" \
+    click structlog colorama dataclasses-json scikit-learn tqdm typing-extensions \
+    && run "$venv/bin/python" -m pip install --quiet --no-deps d3rlpy==2.8.1 \
+    || die_setup "pip install of d3rlpy 2.8.1 into $venv failed (see above)"
+  [[ $DRY_RUN == 1 ]] && { echo "+ OMP_NUM_THREADS=1 $venv/bin/python - (the comparison below)"; return; }
+  OMP_NUM_THREADS=1 "$venv/bin/python" - <<'PYTHON_END'
+# updates/s of d3rlpy's DiscreteCQL and of rnd_cql.py's CQL update: the same Q-network (2 -> 256 -> 256 -> 5
+# ReLU MLP on the raw observation), batch 256, alpha 0.1, gamma 0.95, lr 1e-3, target copy every 300 updates,
+# one torch thread, 50 000 uniformly random PointmassMedium-v0 transitions; each repeat times 1 500 updates
+# (batch sampling included) after 100 warm-up updates, alternating the two libraries
+import statistics, time
+import d3rlpy, gymnasium as gym, numpy as np, torch
+import pointmass, rnd_cql
+torch.set_num_threads(1)
+N, HIDDEN, BATCH, UPDATES, REPEATS = 50_000, 256, 256, 1_500, 5
+env = gym.make("PointmassMedium-v0")
+rng = np.random.default_rng(0)
+obs, next_obs, actions, rewards, terms, ends = [], [], [], [], [], []
+o, _ = env.reset(seed=0)
+for i in range(N):
+    a = int(rng.integers(5))
+    o2, r, te, tr, _ = env.step(a)
+    obs.append(o), next_obs.append(o2), actions.append(a), rewards.append(r), terms.append(te), ends.append(te or tr or i == N - 1)
+    o = env.reset()[0] if te or tr else o2
+obs, next_obs, actions, rewards, terms, ends = map(np.array, (obs, next_obs, actions, rewards, terms, ends))
+d3_data = d3rlpy.dataset.MDPDataset(obs.astype(np.float32), actions[:, None], rewards.astype(np.float32),
+                                    terms.astype(np.float32), timeouts=(ends & ~terms).astype(np.float32))
+d3_cql = d3rlpy.algos.DiscreteCQLConfig(
+    batch_size=BATCH, learning_rate=1e-3, alpha=0.1, gamma=0.95, target_update_interval=300,
+    encoder_factory=d3rlpy.models.VectorEncoderFactory(hidden_units=[HIDDEN, HIDDEN])).create(device="cpu:0")
+d3_cql.build_with_dataset(d3_data)
+buffer = rnd_cql.ReplayBuffer(2, N)
+for i in range(N):
+    buffer.add(obs[i], next_obs[i], actions[i], rewards[i], terms[i], ends[i] and not terms[i])
+space = env.observation_space
+q, q_target = (rnd_cql.QNetwork(space, 5, HIDDEN, 0, 1.0) for _ in range(2))
+q_target.load_state_dict(q.state_dict())
+optimizer = torch.optim.Adam(q.parameters(), lr=1e-3, fused=True)
+count = {"ours": 0}
+
+def d3rlpy_update():
+    d3_cql.update(d3_data.sample_transition_batch(BATCH))
+
+def our_update():
+    batch = buffer.sample(rng, BATCH, torch.device("cpu"))
+    reward = (batch[3] + 1.0) * 100.0
+    rnd_cql.critic_update(q, q_target, optimizer, batch, reward, batch[4], 0.95, 0.1, False, 10.0)
+    count["ours"] += 1
+    if count["ours"] % 300 == 0:
+        q_target.load_state_dict(q.state_dict())
+
+def rate(update) -> float:
+    start = time.perf_counter()
+    for _ in range(UPDATES):
+        update()
+    return UPDATES / (time.perf_counter() - start)
+
+for update in (d3rlpy_update, our_update):
+    for _ in range(100):
+        update()
+rates = {"d3rlpy DiscreteCQL": [], "rnd_cql.py": []}
+for _ in range(REPEATS):
+    rates["d3rlpy DiscreteCQL"].append(rate(d3rlpy_update))
+    rates["rnd_cql.py"].append(rate(our_update))
+medians = {k: statistics.median(v) for k, v in rates.items()}
+print(f"d3rlpy {d3rlpy.__version__}, torch {torch.__version__}, 1 thread, {HIDDEN}x{HIDDEN}, batch {BATCH}, "
+      f"{REPEATS} repeats of {UPDATES} updates")
+print("| library | updates/s, median | all repeats |")
+print("|---|---|---|")
+for k, v in rates.items():
+    print(f"| {k} | {medians[k]:.0f} | {', '.join(f'{x:.0f}' for x in v)} |")
+print(f"ratio of the medians (rnd_cql.py / d3rlpy): {medians['rnd_cql.py'] / medians['d3rlpy DiscreteCQL']:.2f}")
+PYTHON_END
+}
+
 run_tests() {
   check_01 SKIP_INSTALL
   check_01 DRY_RUN
@@ -500,6 +590,7 @@ case ${1:-} in
   sweeps) shift; sweeps "$@" ;;
   coverage) shift; coverage "$@" ;;
   speed) shift; speed "$@" ;;
+  d3rlpy) shift; d3rlpy_compare "$@" ;;
   help|-h|--help) usage ;;
-  *) die "unknown subcommand '$1' (one of: test, full, sweeps, coverage, speed, help)" ;;
+  *) die "unknown subcommand '$1' (one of: test, full, sweeps, coverage, speed, d3rlpy, help)" ;;
 esac

@@ -135,6 +135,7 @@ def calls(repo) -> list[str]:
     (("sweeps", "--only", "lam,beta"), {}, "--only takes alpha,numsteps,lam,tau; got 'beta'"),
     (("coverage", "--seeds", "1.5"), {}, "--seeds must be a whole number >= 1"),
     (("speed", "--seeds", "3"), {}, "speed takes no options"),
+    (("d3rlpy", "--threads", "2"), {}, "d3rlpy takes no options"),
     (("test",), {"SKIP_INSTALL": "no"}, "SKIP_INSTALL must be 0 or 1"),
 ])
 def test_bad_value_stops_before_anything(repo, args, env, message):
@@ -223,6 +224,16 @@ def test_grids(repo):
     assert len(coverage) - 1 == 8
     assert sum("--no-use-rnd --total-steps 10000 --exp-name rnd_cql_unsup_random" in c for c in coverage) == 4
     assert sum("--use-rnd --total-steps 10000 --exp-name rnd_cql_unsup_rnd" in c for c in coverage) == 4
+
+
+def test_d3rlpy_comparison_has_a_venv_of_its_own(repo):
+    result = bench(repo, "d3rlpy", DRY_RUN="1")
+    lines = [line for line in result.stdout.splitlines() if line.startswith("+ ")]
+    assert result.returncode == 0 and lines[0] == "+ false -m venv .venv-d3rlpy"
+    assert all(".venv/" not in line for line in lines)  # the project's own .venv is left alone
+    assert "--no-deps d3rlpy==2.8.1" in lines[2] and "torch==2.13.0" in lines[1]
+    assert lines[-1].startswith("+ OMP_NUM_THREADS=1 .venv-d3rlpy/bin/python -")
+    assert sorted(p.name for p in repo.iterdir()) == ["benchmark.sh"]
 
 
 def test_pipeline_runs_stages_in_order_and_reports_only_them(fake_repo):
