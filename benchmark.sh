@@ -523,7 +523,8 @@ for i in range(N):
     obs.append(o), next_obs.append(o2), actions.append(a), rewards.append(r), terms.append(te), ends.append(te or tr or i == N - 1)
     o = env.reset()[0] if te or tr else o2
 obs, next_obs, actions, rewards, terms, ends = map(np.array, (obs, next_obs, actions, rewards, terms, ends))
-d3_data = d3rlpy.dataset.MDPDataset(obs.astype(np.float32), actions[:, None], rewards.astype(np.float32),
+# both learn r' = (r + 1) * 100, rnd_cql.py's default --exploit-rew-shift 1 / --exploit-rew-scale 100
+d3_data = d3rlpy.dataset.MDPDataset(obs.astype(np.float32), actions[:, None], ((rewards + 1.0) * 100.0).astype(np.float32),
                                     terms.astype(np.float32), timeouts=(ends & ~terms).astype(np.float32))
 d3_cql = d3rlpy.algos.DiscreteCQLConfig(
     batch_size=BATCH, learning_rate=1e-3, alpha=0.1, gamma=0.95, target_update_interval=300,
