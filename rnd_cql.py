@@ -29,10 +29,10 @@ maze so the bonus stops telling cells apart, while N(0, 1) gives a rough target 
 only fits where it has seen data; one exploitation update every 3 env steps (course: every step) cuts
 the cost of the 40k post-exploration steps by two thirds and brings a default run under a minute on one
 CPU thread (against every 2 steps: Hard seeds 1-5 103-105 either way, Medium seeds 1-3 103-104, Easy
-seeds 1-2 99-100, about 5 s faster); 32 random Fourier features in front
-of each critic (see QNetwork); alpha = 0.1 (course: 0, double DQN): online, the double-DQN critic
-overestimated on Hard seed 3 (mean Q(s, a_data) rose to 100, the goal's reward, and the score ended at 2),
-while alpha = 0.1 scored 99 there and 104-105 on seeds 1, 2, 4, 5, as double DQN does.
+seeds 1-2 99-100, about 5 s faster); 32 random Fourier features in front of each critic (see QNetwork);
+alpha = 0.1 (course: 0, double DQN): online, the double-DQN critic overestimated on Hard seed 3 (mean
+Q(s, a_data) rose to 100, the goal's reward, and the score ended at 2), while alpha = 0.1 scored 99 there
+and 104-105 on seeds 1, 2, 4, 5, as double DQN does.
 
 Usage:
     python rnd_cql.py --env-id PointmassMedium-v0                       # RND-guided online CQL
