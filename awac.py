@@ -67,46 +67,83 @@ import pointmass  # registers the Pointmass ids; its extras switch on only for t
 @dataclass
 class Args:
     # experiment
-    exp_name: str = Path(__file__).stem  # name of the experiment, part of the run directory's name
-    seed: int = 1  # seed of random, numpy, torch, the environment and the replay sampler
-    torch_deterministic: bool = True  # torch.backends.cudnn.deterministic: the same seed gives the same run
-    cuda: bool = False  # train on the GPU if there is one (these small networks are usually faster on CPU)
-    num_threads: int = 1  # torch CPU threads; one is fastest for networks this small and leaves a core to the env
-    runs_dir: str = "runs"  # folder that holds the run directories
-    save_model: bool = False  # write model.pt (actor and critic) at the end of the run
-    progress: bool = True  # show a progress bar
-    total_steps: int = 50_000  # env steps (online) or training iterations (with --dataset-id)
-    eval_every: int = 5_000  # evaluate the greedy policy every this many steps
-    eval_episodes: int = 100  # episodes per periodic evaluation (the final one uses at least 100)
+    exp_name: str = Path(__file__).stem
+    """name of the experiment, part of the run directory's name"""
+    seed: int = 1
+    """seed of random, numpy, torch, the environment and the replay sampler"""
+    torch_deterministic: bool = True
+    """torch.backends.cudnn.deterministic: the same seed gives the same run"""
+    cuda: bool = False
+    """train on the GPU if there is one (these small networks are usually faster on CPU)"""
+    num_threads: int = 1
+    """torch CPU threads; one is fastest for networks this small and leaves a core to the env"""
+    runs_dir: str = "runs"
+    """folder that holds the run directories"""
+    save_model: bool = False
+    """write model.pt (actor and critic) at the end of the run"""
+    progress: bool = True
+    """show a progress bar"""
+    total_steps: int = 50_000
+    """env steps (online) or training iterations (with --dataset-id)"""
+    eval_every: int = 5_000
+    """evaluate the greedy policy every this many steps"""
+    eval_episodes: int = 100
+    """episodes per periodic evaluation (the final one uses at least 100)"""
     # environment
-    env_id: str = "PointmassHard-v0"  # gymnasium id: any env with a 1-D Box observation and Discrete action space
-    dataset_id: Optional[str] = None  # train purely offline on this Minari dataset; the env only evaluates
-    save_dataset_id: Optional[str] = None  # write the exploration phase's data as this Minari dataset when it ends
+    env_id: str = "PointmassHard-v0"
+    """gymnasium id: any env with a 1-D Box observation and Discrete action space"""
+    dataset_id: Optional[str] = None
+    """train purely offline on this Minari dataset; the env only evaluates"""
+    save_dataset_id: Optional[str] = None
+    """write the exploration phase's data as this Minari dataset when it ends"""
     # exploration
-    use_rnd: bool = True  # RND bonus for the exploration critic, weighted 1 -> 0 linearly over the phase
-    num_exploration_steps: int = 10_000  # length of the exploration phase in env steps
-    unsupervised_exploration: bool = False  # explore on the RND bonus alone (uniformly random with --no-use-rnd)
-    offline_exploitation: bool = False  # stop collecting after the exploration phase; train on the frozen buffer
-    learning_starts: int = 2_000  # uniformly random actions and no training up to this env step (online only)
-    eps: float = 0.2  # probability of a uniformly random action while collecting
-    rnd_hidden: int = 400  # width of the RND target and predictor
-    rnd_layers: int = 2  # hidden layers of the RND target and predictor
-    rnd_output_size: int = 5  # output size of the RND target and predictor
+    use_rnd: bool = True
+    """RND bonus for the exploration critic, weighted 1 -> 0 linearly over the phase"""
+    num_exploration_steps: int = 10_000
+    """length of the exploration phase in env steps"""
+    unsupervised_exploration: bool = False
+    """explore on the RND bonus alone (uniformly random with --no-use-rnd)"""
+    offline_exploitation: bool = False
+    """stop collecting after the exploration phase; train on the frozen buffer"""
+    learning_starts: int = 2_000
+    """uniformly random actions and no training up to this env step (online only)"""
+    eps: float = 0.2
+    """probability of a uniformly random action while collecting"""
+    rnd_hidden: int = 400
+    """width of the RND target and predictor"""
+    rnd_layers: int = 2
+    """hidden layers of the RND target and predictor"""
+    rnd_output_size: int = 5
+    """output size of the RND target and predictor"""
     # algorithm
-    batch_size: int = 256  # transitions per gradient step
-    gamma: float = 0.95  # discount factor
-    learning_rate: float = 1e-3  # Adam learning rate of the critics and the RND predictor
-    actor_learning_rate: float = 3e-4  # Adam learning rate of the actor
-    exploit_rew_shift: float = 1.0  # the AWAC critic learns from (r + shift) * scale
-    exploit_rew_scale: float = 100.0  # the AWAC critic learns from (r + shift) * scale
-    lam: Optional[float] = None  # AWAC's temperature, weights exp(A / lam): default 0.1, or 3 with --dataset-id
-    max_weight: float = 100.0  # upper clip of the weights exp(A / lam)
-    eval_sample: bool = False  # evaluate by sampling from the actor instead of the argmax of its logits
-    critic_hidden: int = 128  # width of the critics' two hidden ReLU layers
-    actor_hidden: int = 64  # width of the actor's tanh hidden layers
-    actor_layers: int = 2  # hidden layers of the actor
-    target_update_period: int = 100  # copy each critic into its target every this many gradient steps
-    train_frequency: int = 3  # env steps per gradient step (every network takes one); offline: every iteration
+    batch_size: int = 256
+    """transitions per gradient step"""
+    gamma: float = 0.95
+    """discount factor"""
+    learning_rate: float = 1e-3
+    """Adam learning rate of the critics and the RND predictor"""
+    actor_learning_rate: float = 3e-4
+    """Adam learning rate of the actor"""
+    exploit_rew_shift: float = 1.0
+    """the AWAC critic learns from (r + shift) * scale"""
+    exploit_rew_scale: float = 100.0
+    """the AWAC critic learns from (r + shift) * scale"""
+    lam: Optional[float] = None
+    """AWAC's temperature, weights exp(A / lam): default 0.1, or 3 with --dataset-id"""
+    max_weight: float = 100.0
+    """upper clip of the weights exp(A / lam)"""
+    eval_sample: bool = False
+    """evaluate by sampling from the actor instead of the argmax of its logits"""
+    critic_hidden: int = 128
+    """width of the critics' two hidden ReLU layers"""
+    actor_hidden: int = 64
+    """width of the actor's tanh hidden layers"""
+    actor_layers: int = 2
+    """hidden layers of the actor"""
+    target_update_period: int = 100
+    """copy each critic into its target every this many gradient steps"""
+    train_frequency: int = 3
+    """env steps per gradient step (every network takes one); offline: every iteration"""
 
 
 class ConfigError(ValueError):
