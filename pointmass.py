@@ -687,6 +687,9 @@ def bench(args: Bench) -> None:
     print(f"`import pointmass` after gymnasium: {median_of(import_cost):.3f} s")
 
 
+SUBCOMMANDS = {"collect": Collect, "show": Show, "refs": Refs, "bench": Bench}  # `python pointmass.py <name>`
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     import tyro
 
@@ -694,7 +697,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if not argv:
         return show()
     cmd = tyro.extras.subcommand_cli_from_dict(
-        {"collect": Collect, "show": Show, "refs": Refs, "bench": Bench}, args=argv, prog="pointmass.py",
+        SUBCOMMANDS, args=argv, prog="pointmass.py",
         description="The Pointmass mazes: datasets, reference returns, speed. Without a subcommand: show.")
     if isinstance(cmd, Show):
         return show()

@@ -61,6 +61,4 @@ def test_command_parses(command):
     elif script == "report.py":
         tyro.cli(report.Args, args=argv)
     elif argv:  # pointmass.py without arguments prints the mazes
-        tyro.extras.subcommand_cli_from_dict(
-            {"collect": pointmass.Collect, "show": pointmass.Show, "refs": pointmass.Refs, "bench": pointmass.Bench},
-            args=argv)
+        tyro.extras.subcommand_cli_from_dict(pointmass.SUBCOMMANDS, args=argv)
