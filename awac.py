@@ -464,6 +464,10 @@ def train(args: Args) -> dict:
                 if exploring and rnd is not None:
                     images["maps/rnd_bonus"] = pointmass.plot_value_map(
                         args.env_id, grid(lambda o: rnd(o) / rnd_std), title=f"RND bonus, step {step}")
+                if exploring and explore_q is not None:  # the collector's values: where it is drawn
+                    images["maps/explore_value"] = pointmass.plot_value_map(
+                        args.env_id, grid(lambda o: explore_q(o).max(-1).values),
+                        title=f"max_a Q_explore(s, a), step {step}")
             for tag, img in images.items():
                 writer.add_image(tag, img, step, dataformats="HWC")
         return ev

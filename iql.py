@@ -485,6 +485,10 @@ def train(args: Args) -> dict:
                     "maps/eval_trajectory": pointmass.plot_trajectories(args.env_id, res["paths"])}
             if step <= exploration_steps and args.use_rnd:
                 maps["maps/rnd_bonus"] = pointmass.plot_value_map(args.env_id, bonus_of, title="RND bonus")
+            if step <= exploration_steps and not random_exploration:  # the collector's values: where it is drawn
+                maps["maps/explore_value"] = pointmass.plot_value_map(
+                    args.env_id, lambda o: explore_q(as_tensor(o)).max(1).values.cpu().numpy(),
+                    title="max_a Q_explore(s, a)")
             for tag, img in maps.items():
                 writer.add_image(tag, img, step, dataformats="HWC")
         return out

@@ -471,9 +471,11 @@ def train(args: Args) -> dict:
             o = torch.from_numpy(o).to(device)
             return (rnd_bonus(rnd_predictor(o), rnd_target(o)) / (rnd_std if rnd_std is not None else 1.0)).cpu().numpy()
 
-    def q_max_np(o: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return exploit_q(torch.from_numpy(o).to(device)).max(1).values.cpu().numpy()
+    def q_max_np(q_net: nn.Module):
+        def max_q(o: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return q_net(torch.from_numpy(o).to(device)).max(1).values.cpu().numpy()
+        return max_q
 
     def run_eval(n_episodes: int, step: int, images: bool) -> dict:
         res = evaluate(exploit_q, args.env_id, n_episodes, args.seed + 10_000, device)
@@ -485,10 +487,14 @@ def train(args: Args) -> dict:
                 writer.add_scalar(f"eval/{k}", v, step)
         if is_pm and images:
             writer.add_image("maps/state_density", pointmass.plot_state_density(args.env_id, rb.observations()), step, dataformats="HWC")
-            writer.add_image("maps/value", pointmass.plot_value_map(args.env_id, q_max_np, title="max_a Q(s, a)"), step, dataformats="HWC")
+            writer.add_image("maps/value", pointmass.plot_value_map(args.env_id, q_max_np(exploit_q), title="max_a Q(s, a)"),
+                             step, dataformats="HWC")
             writer.add_image("maps/eval_trajectory", pointmass.plot_trajectories(args.env_id, res["paths"]), step, dataformats="HWC")
             if step <= exploration_steps and args.use_rnd:
                 writer.add_image("maps/rnd_bonus", pointmass.plot_value_map(args.env_id, bonus_np, title="RND bonus"), step, dataformats="HWC")
+            if step <= exploration_steps and not random_exploration:  # the collector's values: where it is drawn
+                writer.add_image("maps/explore_value", pointmass.plot_value_map(
+                    args.env_id, q_max_np(explore_q), title="max_a Q_explore(s, a)"), step, dataformats="HWC")
         return out
 
     status, reason, last_eval, num_updates, explore_updates, global_step = "completed", None, {}, 0, 0, 0

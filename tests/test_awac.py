@@ -169,6 +169,7 @@ def test_end_to_end_writes_summary_tensorboard_and_dataset(tmp_path):
     assert [e.step for e in ea.Scalars("eval/return_mean")] == [1000, 2000, 3000]
     assert {"maps/state_density", "maps/value", "maps/eval_trajectory", "maps/rnd_bonus"} <= set(ea.Tags()["images"])
     assert all(e.step <= 1500 for e in ea.Images("maps/rnd_bonus"))  # only during the exploration phase
+    assert [e.step for e in ea.Images("maps/explore_value")] == [e.step for e in ea.Images("maps/rnd_bonus")]
     import minari
 
     dataset = minari.load_dataset("test/awac-explore-v0")

@@ -178,6 +178,7 @@ def test_end_to_end_summary_tensorboard_images(tmp_path):
     images = set(ea.Tags()["images"])
     assert {"maps/state_density", "maps/value", "maps/eval_trajectory", "maps/rnd_bonus"} <= images
     assert [e.step for e in ea.Images("maps/rnd_bonus")] == [1_000]  # only during the exploration phase
+    assert [e.step for e in ea.Images("maps/explore_value")] == [1_000]
 
 
 def test_deterministic_with_same_seed(tmp_path):

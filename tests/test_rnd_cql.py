@@ -160,6 +160,7 @@ def test_end_to_end_outputs_tensorboard_and_images(tmp_path):
     images = set(ea.Tags()["images"])
     assert {"maps/state_density", "maps/rnd_bonus", "maps/value", "maps/eval_trajectory"} <= images
     assert [e.step for e in ea.Images("maps/rnd_bonus")] == [1_000]  # exploration phase only
+    assert [e.step for e in ea.Images("maps/explore_value")] == [1_000]
     assert ea.Images("maps/value")[0].width > 100
     assert "hyperparameters/text_summary" in ea.Tags()["tensors"]
 
