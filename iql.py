@@ -128,6 +128,10 @@ class Args:
     """number of hidden layers of the RND networks"""
     rnd_output_size: int = 5
     """output size of the RND networks"""
+    explore_gamma: float = 0.95
+    """discount of the exploration critic, kept apart from --gamma as in rnd_cql.py"""
+    explore_target_update_period: int = 100
+    """updates between hard copies of the exploration critic into its target (course: 300)"""
     # algorithm
     batch_size: int = 256
     """transitions per gradient update"""
@@ -154,7 +158,7 @@ class Args:
     fourier_sigma: float = 2.0
     """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
     target_update_period: int = 100
-    """updates between hard copies of Q (and the exploration critic) into their targets"""
+    """updates between hard copies of Q into its target"""
     train_frequency: int = 5
     """env steps per gradient update (with --dataset-id every step is an update)"""
 
@@ -165,15 +169,16 @@ class ConfigError(ValueError):
 
 def check_args(args: Args) -> None:
     for name in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden",
-                 "rnd_layers", "rnd_output_size", "hidden_size", "target_update_period", "train_frequency"):
+                 "rnd_layers", "rnd_output_size", "hidden_size", "target_update_period", "explore_target_update_period",
+                 "train_frequency"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     for name in ("num_exploration_steps", "learning_starts", "fourier_features"):
         if getattr(args, name) < 0:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
-    for name in ("eps", "gamma"):
+    for name in ("eps", "gamma", "explore_gamma"):
         if not 0.0 <= getattr(args, name) <= 1.0:
-            raise ConfigError(f"--{name} must be in [0, 1], got {getattr(args, name)}")
+            raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1], got {getattr(args, name)}")
     if not 0.0 < args.expectile < 1.0:
         raise ConfigError(f"--expectile must be in (0, 1), got {args.expectile}")
     for name in ("beta", "learning_rate", "max_weight", "fourier_sigma"):
@@ -560,7 +565,7 @@ def train(args: Args) -> dict:
                     done = b["terminated"] if w_exploit else torch.zeros_like(b["terminated"])
                     with torch.no_grad():
                         y_explore = double_dqn_target(r_mix, explore_q(b["next_obs"]), explore_target(b["next_obs"]),
-                                                      done, args.gamma)
+                                                      done, args.explore_gamma)
                     q_explore = explore_q(b["obs"]).gather(1, a).squeeze(1)
                     losses["explore_td_loss"] = F.smooth_l1_loss(q_explore, y_explore)
                 optimizer.zero_grad(set_to_none=True)
@@ -574,7 +579,7 @@ def train(args: Args) -> dict:
                         q_target_net.load_state_dict(q_net.state_dict())
                 if explore:
                     explore_updates += 1
-                    if explore_updates % args.target_update_period == 0:
+                    if explore_updates % args.explore_target_update_period == 0:
                         explore_target.load_state_dict(explore_q.state_dict())
 
             if step % LOG_EVERY == 0 or step == args.total_steps:

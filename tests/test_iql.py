@@ -259,6 +259,7 @@ BAD_FLAGS = [
     (["--beta", "0"], "--beta must be > 0"),
     (["--beta", "-1"], "--beta must be > 0"),
     (["--eps", "1.5"], "--eps must be in [0, 1]"),
+    (["--explore-gamma", "1.5"], "--explore-gamma must be in [0, 1]"),
     (["--total-steps", "0"], "--total-steps must be >= 1"),
     (["--num-exploration-steps", "-5"], "--num-exploration-steps must be >= 0"),
     (["--env-id", "NoSuchEnv-v0"], "--env-id 'NoSuchEnv-v0' is not a registered"),
