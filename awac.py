@@ -115,6 +115,8 @@ class Args:
     """hidden layers of the RND target and predictor"""
     rnd_output_size: int = 5
     """output size of the RND target and predictor"""
+    explore_gamma: float = 0.95
+    """discount of the exploration critic, kept apart from --gamma as in rnd_cql.py"""
     # algorithm
     batch_size: int = 256
     """transitions per gradient step"""
@@ -140,6 +142,11 @@ class Args:
     """width of the actor's tanh hidden layers"""
     actor_layers: int = 2
     """hidden layers of the actor"""
+    fourier_features: int = 0
+    """random Fourier features of the critic's and the actor's input, as in rnd_cql.py and iql.py (0: the raw
+    position; VeryHard needs 32, see the README); the exploration critic keeps the raw position"""
+    fourier_sigma: float = 2.0
+    """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
     target_update_period: int = 100
     """copy each critic into its target every this many gradient steps"""
     train_frequency: int = 3
@@ -156,15 +163,15 @@ def check_args(args: Args) -> None:
                  "train_frequency"):
         if getattr(args, flag) <= 0:
             raise ConfigError(f"--{flag.replace('_', '-')} must be positive, got {getattr(args, flag)}")
-    for flag in ("num_exploration_steps", "learning_starts"):
+    for flag in ("num_exploration_steps", "learning_starts", "fourier_features"):
         if getattr(args, flag) < 0:
             raise ConfigError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
-    for flag in ("learning_rate", "actor_learning_rate", "lam", "max_weight"):
+    for flag in ("learning_rate", "actor_learning_rate", "lam", "max_weight", "fourier_sigma"):
         if getattr(args, flag) is not None and not getattr(args, flag) > 0:  # also rejects nan
             raise ConfigError(f"--{flag.replace('_', '-')} must be > 0, got {getattr(args, flag)}")
-    for flag in ("eps", "gamma"):
+    for flag in ("eps", "gamma", "explore_gamma"):
         if not 0.0 <= getattr(args, flag) <= 1.0:
-            raise ConfigError(f"--{flag} must be in [0, 1], got {getattr(args, flag)}")
+            raise ConfigError(f"--{flag.replace('_', '-')} must be in [0, 1], got {getattr(args, flag)}")
     if args.save_dataset_id is not None:
         if args.dataset_id is not None:
             raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
@@ -196,6 +203,32 @@ def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, activation=nn.ReLU)
     dims = [in_dim] + [hidden] * layers
     body = [m for a, b in zip(dims[:-1], dims[1:]) for m in (nn.Linear(a, b), activation())]
     return nn.Sequential(*body, nn.Linear(dims[-1], out_dim))
+
+
+class FourierFeatures(nn.Module):
+    """[sin 2piBx, cos 2piBx], B ~ N(0, sigma^2), of the observation x scaled to [0, 1] (Tancik et al. 2020, eq. 5).
+
+    A ReLU MLP on the raw (row, col) is too smooth to tell the two sides of a one-cell wall apart."""
+
+    def __init__(self, space: gym.spaces.Box, n_features: int, sigma: float):
+        super().__init__()
+        finite = np.isfinite(space.low) & np.isfinite(space.high)
+        self.register_buffer("low", torch.tensor(np.where(finite, space.low, 0.0), dtype=torch.float32))
+        self.register_buffer("scale", torch.tensor(np.where(finite, 1.0 / (space.high - space.low + 1e-8), 1.0),
+                                                   dtype=torch.float32))
+        self.register_buffer("B", 2 * np.pi * sigma * torch.randn(space.shape[0], n_features))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        z = ((obs - self.low) * self.scale) @ self.B
+        return torch.cat([torch.sin(z), torch.cos(z)], dim=-1)
+
+
+def network(space: gym.spaces.Box, hidden: int, layers: int, out_dim: int, activation, args: Args) -> nn.Sequential:
+    """The critic's or the actor's MLP, on --fourier-features of the observation or, with 0, on the raw one."""
+    if not args.fourier_features:
+        return mlp(space.shape[0], hidden, layers, out_dim, activation)
+    return nn.Sequential(FourierFeatures(space, args.fourier_features, args.fourier_sigma),
+                         mlp(2 * args.fourier_features, hidden, layers, out_dim, activation))
 
 
 class RND(nn.Module):
@@ -428,9 +461,9 @@ def train(args: Args) -> dict:
     device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
     torch.set_flush_denormal(True)  # saturated tanh units of the RND nets make denormal gradients, ~10x slower
 
-    critic = mlp(obs_dim, args.critic_hidden, 2, n_actions).to(device)
+    critic = network(env.observation_space, args.critic_hidden, 2, n_actions, nn.ReLU, args).to(device)
     critic_target = copy.deepcopy(critic)
-    actor = mlp(obs_dim, args.actor_hidden, args.actor_layers, n_actions, nn.Tanh).to(device)
+    actor = network(env.observation_space, args.actor_hidden, args.actor_layers, n_actions, nn.Tanh, args).to(device)
     groups = [{"params": critic.parameters(), "lr": args.learning_rate},
               {"params": actor.parameters(), "lr": args.actor_learning_rate}]
     rnd = explore_q = None
@@ -533,7 +566,7 @@ def train(args: Args) -> dict:
                         done = term if w_exploit else torch.zeros_like(term)
                         with torch.no_grad():
                             y_explore = double_dqn_target(r_mix, done, explore_q(s_next), explore_q_target(s_next),
-                                                          args.gamma)
+                                                          args.explore_gamma)
                         # Huber, as the course's DQN critic: the normalised bonus of a novel state can be huge
                         explore_loss = F.smooth_l1_loss(explore_q(s).gather(1, a[:, None]).squeeze(1), y_explore)
                         loss = loss + explore_loss

@@ -145,6 +145,19 @@ def test_replay_buffer_round_trips_through_minari(tmp_path):
     assert s.shape == (4, 2) and a.dtype == torch.int64 and r.shape == term.shape == (4,)
 
 
+def test_fourier_features_feed_the_critic_and_the_actor_only_when_asked():
+    space = gym.spaces.Box(0.0, 2.0, (2,), np.float32)
+    raw = awac.network(space, 16, 2, 5, torch.nn.ReLU, awac.Args())
+    assert raw[0].in_features == 2  # the default: the course's MLP on the raw observation
+    net = awac.network(space, 16, 2, 5, torch.nn.Tanh, awac.Args(fourier_features=8, fourier_sigma=3.0))
+    ff = net[0]
+    assert ff.B.shape == (2, 8) and net[1][0].in_features == 16
+    x = torch.tensor([[0.5, 1.5]])
+    z = (x / 2.0) @ ff.B  # the observation scaled to [0, 1] by the Box bounds
+    assert torch.allclose(ff(x), torch.cat([torch.sin(z), torch.cos(z)], dim=-1), atol=1e-6)
+    assert net(x).shape == (1, 5)
+
+
 # ------------------------------------------------------------------------------------------ runs
 def test_end_to_end_writes_summary_tensorboard_and_dataset(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -266,10 +279,13 @@ BAD = [
     (dict(eval_every=0), "--eval-every"),
     (dict(eps=1.5), "--eps"),
     (dict(eps=-0.1), "--eps"),
+    (dict(explore_gamma=1.5), "--explore-gamma"),
     (dict(lam=0.0), "--lam"),
     (dict(lam=-1.0), "--lam"),
     (dict(lam=float("nan")), "--lam"),
     (dict(max_weight=0.0), "--max-weight"),
+    (dict(fourier_features=-1), "--fourier-features"),
+    (dict(fourier_sigma=0.0), "--fourier-sigma"),
     (dict(batch_size=4000), "--batch-size"),
     (dict(batch_size=2000, offline_exploitation=True, num_exploration_steps=1000), "--batch-size"),
     (dict(dataset_id="nope/missing-v0"), "--dataset-id"),
