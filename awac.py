@@ -271,7 +271,8 @@ class ReplayBuffer:
 
     @property
     def observations(self) -> np.ndarray:
-        return self.data[:self.size, :self.obs_dim]
+        """Every s and s' (an episode's last state, such as the goal, is only an s'), as rnd_cql.py and iql.py."""
+        return self.data[:self.size, :2 * self.obs_dim].reshape(-1, self.obs_dim)
 
     @classmethod
     def from_minari(cls, dataset_id: str, env: gym.Env) -> "ReplayBuffer":

@@ -145,6 +145,13 @@ def test_replay_buffer_round_trips_through_minari(tmp_path):
     assert s.shape == (4, 2) and a.dtype == torch.int64 and r.shape == term.shape == (4,)
 
 
+def test_observations_include_the_last_next_state():
+    buffer = awac.ReplayBuffer(4, 2)
+    buffer.add(np.array([0.1, 0.1]), np.array([0.9, 0.9]), 4, 0.0, True, False)
+    assert np.array_equal(buffer.observations, np.array([[0.1, 0.1], [0.9, 0.9]], dtype=np.float32))
+    assert awac.pointmass.coverage("PointmassEasy-v0", buffer.observations) == pytest.approx(2 / 36)
+
+
 def test_fourier_features_feed_the_critic_and_the_actor_only_when_asked():
     space = gym.spaces.Box(0.0, 2.0, (2,), np.float32)
     raw = awac.network(space, 16, 2, 5, torch.nn.ReLU, awac.Args())
