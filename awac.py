@@ -27,6 +27,10 @@ Defaults that differ from the course, and why (Pointmass, 50k steps; numbers in 
     behaviour 83). --offline-exploitation keeps 0.1: exploration data covers all actions (Medium: 83 vs -2).
   critic 2x128 ReLU (course 2x64): a maze's value has sharp edges at walls (Hard: 81 with 64 units, 102 with 128).
   actor 2x64 tanh at lr 3e-4 (course 4x512 at 1e-4): the same policy class at a fraction of the CPU time.
+  critic and actor on 32 random Fourier features (sigma 2) of the position, as in rnd_cql.py and iql.py (the
+    numbers above were measured on the raw position): offline on VeryHard data that reach the goal (gamma 0.99,
+    lam 0.1) AWAC scored 0 on the raw position and 105.7 with them; Hard seeds 1-3 103.8, 105.1 and 105.5
+    against a 98.3 mean; noisy-oracle Hard (lam 3) 100.9 and 100.0 against 100.2 (seed 1).
   one gradient step of every network per 3 env steps (or iterations with --dataset-id), hard target copies
     every 100 of them (course: every step, every 300), and one Adam over all networks (their losses share no
     graph, so one backward gives each its own gradient): a default run fits in 60 s on 2 busy CPU cores with
@@ -142,9 +146,9 @@ class Args:
     """width of the actor's tanh hidden layers"""
     actor_layers: int = 2
     """hidden layers of the actor"""
-    fourier_features: int = 0
+    fourier_features: int = 32
     """random Fourier features of the critic's and the actor's input, as in rnd_cql.py and iql.py (0: the raw
-    position; VeryHard needs 32, see the README); the exploration critic keeps the raw position"""
+    position, as the course); the exploration critic keeps the raw position"""
     fourier_sigma: float = 2.0
     """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
     target_update_period: int = 100

@@ -152,10 +152,11 @@ def test_observations_include_the_last_next_state():
     assert awac.pointmass.coverage("PointmassEasy-v0", buffer.observations) == pytest.approx(2 / 36)
 
 
-def test_fourier_features_feed_the_critic_and_the_actor_only_when_asked():
+def test_fourier_features_feed_the_critic_and_the_actor_and_0_is_the_raw_observation():
     space = gym.spaces.Box(0.0, 2.0, (2,), np.float32)
-    raw = awac.network(space, 16, 2, 5, torch.nn.ReLU, awac.Args())
-    assert raw[0].in_features == 2  # the default: the course's MLP on the raw observation
+    assert awac.Args().fourier_features == 32
+    raw = awac.network(space, 16, 2, 5, torch.nn.ReLU, awac.Args(fourier_features=0))
+    assert raw[0].in_features == 2  # the course's MLP on the raw observation
     net = awac.network(space, 16, 2, 5, torch.nn.Tanh, awac.Args(fourier_features=8, fourier_sigma=3.0))
     ff = net[0]
     assert ff.B.shape == (2, 8) and net[1][0].in_features == 16
