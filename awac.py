@@ -33,8 +33,9 @@ Defaults that differ from the course, and why (Pointmass, 50k steps; numbers in 
     against a 98.3 mean; noisy-oracle Hard (lam 3) 100.9 and 100.0 against 100.2 (seed 1).
   one gradient step of every network per 3 env steps (or iterations with --dataset-id), hard target copies
     every 100 of them (course: every step, every 300), and one Adam over all networks (their losses share no
-    graph, so one backward gives each its own gradient): a default run fits in 60 s on 2 busy CPU cores with
-    one torch thread (OMP_NUM_THREADS=1); the 2x400 RND dominates the cost.
+    graph, so one backward gives each its own gradient): a default run fitted in 60 s on 2 busy cores of an Intel
+    Xeon with one torch thread (OMP_NUM_THREADS=1); on a 2-core AMD EPYC the median grid run took 78 s. The 2x400 RND
+    dominates the cost.
 
 Usage:
     python awac.py --env-id PointmassEasy-v0
