@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -128,6 +129,19 @@ def test_exploration_weights():
     assert iql.exploration_weights(200, a) == (0.0, 1.0)
     assert iql.exploration_weights(50, iql.Args(unsupervised_exploration=True)) == (1.0, 0.0)
     assert iql.exploration_weights(50, iql.Args(use_rnd=False)) == (0.0, 1.0)
+
+
+def test_fourier_features_are_sin_and_cos_of_the_scaled_observation():
+    # MountainCar-like bounds: the shift to [0, 1] is folded into the features' phase, so check it too
+    space = gym.spaces.Box(np.array([-1.2, -0.07], np.float32), np.array([0.6, 0.07], np.float32))
+    torch.manual_seed(0)
+    net = iql.FourierMLP(space, 5, 16, 8, 3.0)
+    torch.manual_seed(0)
+    B = 2 * np.pi * 3.0 * torch.randn(2, 8)  # the network's first draw: B ~ N(0, sigma^2), times 2 pi
+    x = torch.tensor([[-1.2, -0.07], [0.0, 0.01], [0.6, 0.07]])
+    z = ((x - torch.tensor([-1.2, -0.07])) / torch.tensor([1.8, 0.14])) @ B
+    expected = net.mlp(torch.cat([torch.sin(z), torch.cos(z)], dim=-1))
+    torch.testing.assert_close(net(x), expected, atol=1e-5, rtol=1e-5)
 
 
 # ---------------------------------------------------------------- replay buffer

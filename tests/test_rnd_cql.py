@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -79,6 +80,20 @@ def test_cql_alpha_zero_critic_update_is_double_dqn(tmp_path):
     assert td.item() == pytest.approx(((q_data - y) ** 2).mean().item(), rel=1e-5)
     assert cql.item() == pytest.approx(cql_regularizer(before, batch[2]).item(), rel=1e-5)  # logged, not used
     assert q_mean.item() == pytest.approx(q_data.mean().item(), rel=1e-5)
+
+
+def test_fourier_features_are_sin_and_cos_of_the_scaled_observation():
+    # MountainCar-like bounds: the shift to [0, 1] is folded into the features' phase, so check it too
+    space = gym.spaces.Box(np.array([-1.2, -0.07], np.float32), np.array([0.6, 0.07], np.float32))
+    torch.manual_seed(0)
+    net = rnd_cql.QNetwork(space, 5, 16, 8, 3.0)
+    torch.manual_seed(0)
+    B = 2 * np.pi * 3.0 * torch.randn(2, 8)  # the network's first draw: B ~ N(0, sigma^2), times 2 pi
+    x = torch.tensor([[-1.2, -0.07], [0.0, 0.01], [0.6, 0.07]])
+    z = ((x - torch.tensor([-1.2, -0.07])) / torch.tensor([1.8, 0.14])) @ B
+    expected = net.mlp(torch.cat([torch.sin(z), torch.cos(z)], dim=-1))
+    torch.testing.assert_close(net(x), expected, atol=1e-5, rtol=1e-5)
+    assert net(x[1]).shape == (5,)  # a single observation, as when acting
 
 
 def test_rnd_networks_start_with_a_nonzero_error_and_a_frozen_target():
