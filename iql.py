@@ -34,8 +34,9 @@ Defaults that differ from the course's, chosen on the four mazes (50k steps, see
   the 64-unit V needs ~3x more updates to resolve Medium's 1-cell walls (offline, same data: 12k
   updates score -2 at 1e-3, 91 at 3e-3), and the exploration critic finds Medium's goal later.
 - One IQL update every --train-frequency 5 env steps and a target copy every 100 updates (course: every
-  step, every 300) keep a default run within a minute on one CPU thread (every 4 steps: about 4 s slower;
-  Hard seeds 1-5 scored 102-106 with 5 against 103-105 with 4, Medium seeds 1-3 103-104 with both).
+  step, every 300) keep a default run within a minute on one thread of an Intel Xeon, 64-92 s on an
+  AMD EPYC (every 4 steps: about 4 s slower; Hard seeds 1-5 scored 102-106 with 5 against 103-105 with
+  4, Medium seeds 1-3 103-104 with both).
   The exploration critic and the RND predictor step at every env step of the phase, as in rnd_cql.py;
   the predictor learns a quarter of each batch (Burda et al.'s proportion 0.25), which pays for that.
 - Collection after the phase uses the policy's argmax (collecting with argmax min(Q1, Q2): Hard 11).

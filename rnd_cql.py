@@ -24,20 +24,21 @@ target copy at a time.
 Our choices, tuned on the four mazes with 50k steps: reward shift 1 / scale 100 (the course's hint:
 reaching the goal becomes the only non-zero reward, so Q is a discounted success probability instead of a
 saturated -1/(1-gamma)); the RND target is initialised N(0, 1) and the predictor with PyTorch's default
-(Kaiming-uniform): the course's U[0, 1) target saturates every tanh, making f almost constant over the
-maze so the bonus stops telling cells apart, while N(0, 1) gives a rough target that a smooth predictor
-only fits where it has seen data; one exploitation update every 3 env steps (course: every step) cuts
-the cost of the 40k post-exploration steps by two thirds and brings a default run under a minute on one
-CPU thread (against every 2 steps: Hard seeds 1-5 103-105 either way, Medium seeds 1-3 103-104, Easy
-seeds 1-2 99-100, about 5 s faster); 32 random Fourier features in front of each critic (see QNetwork);
-for the exploitation critic gamma 0.99, a target copy every 30 updates and alpha = 0.5 (course: 0.95,
-300, and 0 = double DQN). VeryHard's goal is 76 steps from the start, where 0.95^76 = 0.02 hardly tells
-actions apart, and a value climbs a corridor one target copy per step: with 300 updates x 3 env steps per
-copy, 66 cells take ~60k env steps. With --num-exploration-steps 30000 (the goal is first reached at
-steps 13k-21k) these settings score 100-105 on VeryHard seeds 1-5, against 0-102 (mean 63) with a period
-of 100. The short period needs the stronger regulariser: with alpha = 0.1 Hard seed 4 overestimated (mean
-Q(s, a_data) rose to 533, above the largest true value 100; score 0), with 0.5 Hard seeds 1-5 scored
-103-106. (Double DQN overestimated on Hard seed 3 even with the course's gamma and period.)
+(Kaiming-uniform): the course's U[0, 1) target saturates every tanh, making f almost constant over the maze
+so the bonus stops telling cells apart, while N(0, 1) gives a rough target that a smooth predictor only
+fits where it has seen data; one exploitation update every 3 env steps (course: every step) cuts the cost
+of the 40k post-exploration steps by two thirds and brings a default run under a minute on one thread of an
+Intel Xeon, 60-72 s on an AMD EPYC (against every 2 steps: Hard seeds 1-5 103-105 either way, Medium seeds
+1-3 103-104, Easy seeds 1-2 99-100, about 5 s faster); 32 random Fourier features in front of each critic
+(see QNetwork); for the exploitation critic gamma 0.99, a target copy every 30 updates and alpha = 0.5
+(course: 0.95, 300, and 0 = double DQN). VeryHard's goal is 76 steps from the start, where 0.95^76 = 0.02
+hardly tells actions apart, and a value climbs a corridor one target copy per step: with 300 updates x 3
+env steps per copy, 66 cells take ~60k env steps. With --num-exploration-steps 30000 (the goal is first
+reached at steps 13k-21k) these settings score 100-105 on VeryHard seeds 1-5, against 0-102 (mean 63) with
+a period of 100. The short period needs the stronger regulariser: with alpha = 0.1 Hard seed 4
+overestimated (mean Q(s, a_data) rose to 533, above the largest true value 100; score 0), with 0.5 Hard
+seeds 1-5 scored 103-106. (Double DQN overestimated on Hard seed 3 even with the course's gamma and
+period.)
 
 Usage:
     python rnd_cql.py --env-id PointmassMedium-v0                       # RND-guided online CQL
