@@ -49,7 +49,6 @@ Defaults that differ from the course's, chosen on the four mazes (50k steps, see
     python iql.py --env-id PointmassEasy-v0 --dataset-id pointmass/easy-noisy-oracle-v0
     python iql.py --env-id CartPole-v1 --no-use-rnd          # any Box-observation, Discrete-action env
 """
-from __future__ import annotations
 
 import copy
 import dataclasses
