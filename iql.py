@@ -222,9 +222,10 @@ class FourierMLP(nn.Module):
         scale = torch.tensor(np.where(finite, 1.0 / (high - low + 1e-8), 1.0), dtype=torch.float32)
         B = 2 * np.pi * sigma * torch.randn(len(low), n_features)
         # z = ((obs - shift) * scale) @ B is affine in obs and cos z = sin(z + pi/2), so the features are ONE
-        # linear map and ONE sin: an update is ~13% faster than with sub, mul, matmul, sin, cos, cat
+        # linear map and ONE sin: four fewer tensor ops per forward pass than sub, mul, matmul, sin, cos, cat
+        offset = -(shift * scale) @ B
         self.register_buffer("weight", (scale[:, None] * B).T.repeat(2, 1))
-        self.register_buffer("phase", torch.cat([-(shift * scale) @ B, -(shift * scale) @ B + np.pi / 2]))
+        self.register_buffer("phase", torch.cat([offset, offset + np.pi / 2]))
         self.mlp = mlp(2 * n_features if n_features else len(low), out_dim, hidden, 2)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:

@@ -224,9 +224,10 @@ class QNetwork(nn.Module):
         scale = torch.tensor(np.where(finite, 1.0 / (space.high - space.low + 1e-8), 1.0), dtype=torch.float32)
         B = 2 * np.pi * sigma * torch.randn(space.shape[0], n_features)
         # z = ((obs - low) * scale) @ B is affine in obs and cos z = sin(z + pi/2), so the features are ONE
-        # linear map and ONE sin: a critic update is ~13% faster than with sub, mul, matmul, sin, cos, cat
+        # linear map and ONE sin: four fewer tensor ops per forward pass than sub, mul, matmul, sin, cos, cat
+        offset = -(low * scale) @ B
         self.register_buffer("weight", (scale[:, None] * B).T.repeat(2, 1))
-        self.register_buffer("phase", torch.cat([-(low * scale) @ B, -(low * scale) @ B + np.pi / 2]))
+        self.register_buffer("phase", torch.cat([offset, offset + np.pi / 2]))
         self.mlp = mlp(2 * n_features if n_features else space.shape[0], hidden, 2, n_actions, nn.ReLU)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
