@@ -152,7 +152,7 @@ def test_observations_include_the_last_next_state():
     assert awac.pointmass.coverage("PointmassEasy-v0", buffer.observations) == pytest.approx(2 / 36)
 
 
-def test_fourier_features_feed_the_critic_and_the_actor_and_0_is_the_raw_observation():
+def test_fourier_features_feed_the_critic_and_the_actor_and_0_is_the_raw_observation(fourier_reference):
     space = gym.spaces.Box(0.0, 2.0, (2,), np.float32)
     assert awac.Args().fourier_features == 32
     raw = awac.network(space, 16, 2, 5, torch.nn.ReLU, awac.Args(fourier_features=0))
@@ -161,11 +161,8 @@ def test_fourier_features_feed_the_critic_and_the_actor_and_0_is_the_raw_observa
     net = awac.network(space, 16, 2, 5, torch.nn.Tanh, awac.Args(fourier_features=8, fourier_sigma=3.0))
     ff = net[0]
     assert net[1][0].in_features == 16
-    torch.manual_seed(0)
-    B = 2 * np.pi * 3.0 * torch.randn(2, 8)  # the network's first draw: B ~ N(0, sigma^2), times 2 pi
     x = torch.tensor([[0.5, 1.5]])
-    z = (x / 2.0) @ B  # the observation scaled to [0, 1] by the Box bounds
-    assert torch.allclose(ff(x), torch.cat([torch.sin(z), torch.cos(z)], dim=-1), atol=1e-6)
+    assert torch.allclose(ff(x), fourier_reference(x, space.low, space.high, n_features=8, sigma=3.0), atol=1e-6)
     assert net(x).shape == (1, 5)
 
 

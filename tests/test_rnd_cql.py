@@ -82,16 +82,13 @@ def test_cql_alpha_zero_critic_update_is_double_dqn(tmp_path):
     assert q_mean.item() == pytest.approx(q_data.mean().item(), rel=1e-5)
 
 
-def test_fourier_features_are_sin_and_cos_of_the_scaled_observation():
+def test_fourier_features_are_sin_and_cos_of_the_scaled_observation(fourier_reference):
     # MountainCar-like bounds: the shift to [0, 1] is folded into the features' phase, so check it too
     space = gym.spaces.Box(np.array([-1.2, -0.07], np.float32), np.array([0.6, 0.07], np.float32))
     torch.manual_seed(0)
     net = rnd_cql.QNetwork(space, 5, 16, 8, 3.0)
-    torch.manual_seed(0)
-    B = 2 * np.pi * 3.0 * torch.randn(2, 8)  # the network's first draw: B ~ N(0, sigma^2), times 2 pi
     x = torch.tensor([[-1.2, -0.07], [0.0, 0.01], [0.6, 0.07]])
-    z = ((x - torch.tensor([-1.2, -0.07])) / torch.tensor([1.8, 0.14])) @ B
-    expected = net.mlp(torch.cat([torch.sin(z), torch.cos(z)], dim=-1))
+    expected = net.mlp(fourier_reference(x, space.low, space.high, n_features=8, sigma=3.0))
     torch.testing.assert_close(net(x), expected, atol=1e-5, rtol=1e-5)
     assert net(x[1]).shape == (5,)  # a single observation, as when acting
 
