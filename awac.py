@@ -17,25 +17,17 @@ gathers the data that corrects it (the course's starter code collected with the 
 and stop training there. --offline-exploitation stops collecting (and stepping the env) after the phase;
 --dataset-id trains purely offline on a Minari dataset. Truncations bootstrap; only `terminated` stops it.
 
-Defaults that differ from the course, and why (Pointmass, 50k steps; numbers in the README):
-  lam 0.1, with the course's reward hint (r + 1) * 100 (0 per step, 100 at the goal): advantages are then a few
-    units, and exp(A / lam), clipped at 100 as in IQL, firmly prefers the better actions. lam 1 is close to
-    cloning the agent's own data and stalls (PointmassHard 60, Medium 41; with 0.1: 97-104 and 96-103).
-  lam 3 with --dataset-id: lam sets how tightly pi stays near the data's policy (pi* ~ pi_beta exp(A / lam)).
-    A narrow behaviour policy's dataset lacks the actions that would correct the critic where pi strays, and
-    with lam 0.1 the actor follows over-estimated unseen actions (noisy-oracle PointmassHard: 0, with 3: 93-96,
-    behaviour 83). --offline-exploitation keeps 0.1: exploration data covers all actions (Medium: 83 vs -2).
-  critic 2x128 ReLU (course 2x64): a maze's value has sharp edges at walls (Hard: 81 with 64 units, 102 with 128).
-  actor 2x64 tanh at lr 3e-4 (course 4x512 at 1e-4): the same policy class at a fraction of the CPU time.
-  critic and actor on 32 random Fourier features (sigma 2) of the position, as in rnd_cql.py and iql.py (the
-    numbers above were measured on the raw position): offline on VeryHard data that reach the goal (gamma 0.99,
-    lam 0.1) AWAC scored 0 on the raw position and 105.7 with them; Hard seeds 1-3 103.8, 105.1 and 105.5
-    against a 98.3 mean; noisy-oracle Hard (lam 3) 100.9 and 100.0 against 100.2 (seed 1).
-  one gradient step of every network per 3 env steps (or iterations with --dataset-id), hard target copies
-    every 100 of them (course: every step, every 300), and one Adam over all networks (their losses share no
-    graph, so one backward gives each its own gradient): a default run fitted in 60 s on 2 busy cores of an Intel
-    Xeon with one torch thread (OMP_NUM_THREADS=1); on a 2-core AMD EPYC the median grid run took 78 s. The 2x400 RND
-    dominates the cost.
+Defaults that differ from the course's (the measurements behind each are in the README, "Departures"):
+- lam 0.1 with the course's reward hint (r + 1) * 100 (0 per step, 100 at the goal): advantages are a few
+  units, and exp(A / lam), clipped at 100 as in IQL, firmly prefers the better actions;
+- lam 3 with --dataset-id: lam sets how tightly pi stays near the data's policy (pi* ~ pi_beta exp(A / lam)),
+  and a narrow behaviour policy's data lack the actions that would correct the critic where pi strays
+  (--offline-exploitation keeps 0.1: exploration data cover every action);
+- critic 2x128 ReLU (course 2x64), actor 2x64 tanh at lr 3e-4 (course 4x512 at 1e-4), both on 32 random
+  Fourier features (sigma 2) of the observation, as in rnd_cql.py and iql.py; the exploration critic
+  keeps the raw observation;
+- one gradient step of every network per 3 env steps (or iterations with --dataset-id) and hard target
+  copies every 100 of them (course: every step, every 300).
 
 Usage:
     python awac.py --env-id PointmassEasy-v0
@@ -580,6 +572,8 @@ def train(args: Args) -> dict:
                         explore_loss = F.smooth_l1_loss(explore_q(s).gather(1, a[:, None]).squeeze(1), y_explore)
                         loss = loss + explore_loss
                         losses["explore_td_loss"] = explore_loss
+                    # one Adam over every network: their losses share no graph (targets and advantages are
+                    # detached), so one backward pass of the sum gives each network its own gradient
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     optimizer.step()

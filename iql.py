@@ -19,30 +19,17 @@ double-DQN critic (Huber loss) learns r_mix = w_explore(t) r_int + w_exploit(t) 
 shift/scale below are IQL's) and collects epsilon-greedily for --num-exploration-steps steps. Then
 the policy collects with its greedy action, epsilon-greedy: it is what is evaluated. The RND
 predictor and the exploration critic stop training when the phase ends: nothing reads them afterwards.
+Only `terminated` stops bootstrapping; time-limit truncations bootstrap (the course mixed them up).
 
-Defaults that differ from the course's, chosen on the four mazes (50k steps, seed 1; README):
-- IQL reward (r + 1) * 100 (the course's hint, as rnd_cql.py and awac.py): only the goal pays, Q is
-  100 gamma^(steps to goal), and V starting near 0 is already right far from the goal.
-- tau = 0.9. With the Fourier-feature networks below every tau from 0.5 to 0.99 scores 98-103 on Easy
-  and Medium (`./benchmark.sh sweeps`, seed 1, 20k exploration steps); tau = 0.9 was chosen before them,
-  when Medium gave 27/91/91/95 for tau 0.5/0.7/0.9/0.99 and Hard 83 (0.9) against 77 (0.99). beta = 3 on
-  the scaled reward: Hard beta 1/3/10 gave 0/83/76 with the raw-input networks (seed 1; not re-measured).
-- Q, V, policy: 64-64 ReLU MLPs (course policy: 4x512 tanh, ~10x slower on CPU for a 2-D state;
-  128 units: slower and no better on Hard) on 32 random Fourier features of the observation, as are
-  rnd_cql.py's critics (on the raw position, Hard seeds 1, 2, 4 scored 1, 0, 0; with them 104, 105,
-  103, and Medium seed 1 went from 95 to 103). Adam lr 3e-3 for every network (course 1e-3): with 1e-3
-  the 64-unit V needs ~3x more updates to resolve Medium's 1-cell walls (offline, same data: 12k
-  updates score -2 at 1e-3, 91 at 3e-3), and the exploration critic finds Medium's goal later.
-- One IQL update every --train-frequency 5 env steps and a target copy every 100 updates (course: every
-  step, every 300) keep a default run within a minute on one thread of an Intel Xeon, 64-92 s on an
-  AMD EPYC (every 4 steps: about 4 s slower; Hard seeds 1-5 scored 102-106 with 5 against 103-105 with
-  4, Medium seeds 1-3 103-104 with both).
-  The exploration critic and the RND predictor step at every env step of the phase, as in rnd_cql.py;
-  the predictor learns a quarter of each batch (Burda et al.'s proportion 0.25), which pays for that.
-- Collection after the phase uses the policy's argmax (collecting with argmax min(Q1, Q2): Hard 11).
-- The losses touch disjoint parameters (every target is detached), so one backward pass of their sum
-  equals separate updates with one autograd pass instead of one per network; V and Q update simultaneously.
-- `terminated` stops bootstrapping, `truncated` (time limit) does not.
+Defaults that differ from the course's (the measurements behind each are in the README, "Departures"):
+- IQL reward (r + 1) * 100 (the course's hint): only the goal pays, so Q is 100 gamma^(steps to goal);
+- tau = 0.9 and beta = 3 on that scaled reward;
+- Q, V and the policy: 64-64 ReLU MLPs (course policy: 4x512 tanh) on 32 random Fourier features of the
+  observation (see FourierMLP), Adam lr 3e-3 for every network (course 1e-3);
+- one IQL update every --train-frequency 5 env steps and a target copy every 100 updates (course: every
+  step, every 300); the exploration critic and the RND predictor step at every env step of the phase, as
+  in rnd_cql.py, the predictor on a quarter of each batch (Burda et al.'s proportion 0.25);
+- after the phase the policy's argmax collects, epsilon-greedily (it is what is evaluated).
 
     python iql.py --expectile 0.9
     python iql.py --env-id PointmassMedium-v0 --num-exploration-steps 20000 --unsupervised-exploration
@@ -572,6 +559,8 @@ def train(args: Args) -> dict:
                                                       done, args.explore_gamma)
                     q_explore = explore_q(b["obs"]).gather(1, a).squeeze(1)
                     losses["explore_td_loss"] = F.smooth_l1_loss(q_explore, y_explore)
+                # every target is detached, so the losses touch disjoint parameters: one backward pass of their
+                # sum gives each network its own gradient (V and Q step simultaneously)
                 optimizer.zero_grad(set_to_none=True)
                 sum(loss for name, loss in losses.items() if name != "rnd_bonus").backward()
                 optimizer.step()
