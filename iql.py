@@ -301,6 +301,8 @@ def check_new_dataset_id(dataset_id: str) -> None:
         parse_dataset_id(dataset_id)
     except ValueError as err:
         raise ConfigError(f"--save-dataset-id {err}") from None
+    except TypeError:  # minari 0.5's parse_dataset_id fails this way when the -vN suffix is missing
+        raise ConfigError(f"--save-dataset-id {dataset_id!r} must look like [namespace/]name-vN") from None
     if get_dataset_path(dataset_id).exists():
         raise ConfigError(f"--save-dataset-id {dataset_id!r} already exists")
 

@@ -406,6 +406,8 @@ def train(args: Args) -> dict:
             parse_dataset_id(args.save_dataset_id)
         except ValueError as err:
             raise ConfigError(f"--save-dataset-id {err}") from None
+        except TypeError:  # minari 0.5's parse_dataset_id fails this way when the -vN suffix is missing
+            raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} must look like [namespace/]name-vN") from None
         if get_dataset_path(args.save_dataset_id).exists():
             raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} already exists")
     is_pm = pointmass.is_pointmass(args.env_id)

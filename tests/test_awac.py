@@ -298,6 +298,7 @@ BAD = [
     (dict(batch_size=2000, offline_exploitation=True, num_exploration_steps=1000), "--batch-size"),
     (dict(dataset_id="nope/missing-v0"), "--dataset-id"),
     (dict(save_dataset_id="not a valid id"), "--save-dataset-id"),
+    (dict(save_dataset_id="noversion"), "--save-dataset-id"),
     (dict(save_dataset_id="x/y-v0", dataset_id="x/z-v0"), "--save-dataset-id"),
 ]
 

@@ -278,6 +278,7 @@ BAD_FLAGS = [
     (["--batch-size", "60000"], "--batch-size must be at most"),
     (["--dataset-id", "test/missing-v0"], "--dataset-id 'test/missing-v0' cannot be loaded"),
     (["--save-dataset-id", "not an id"], "--save-dataset-id"),
+    (["--save-dataset-id", "noversion"], "--save-dataset-id 'noversion' must look like"),  # minari: TypeError
     (["--fourier-features", "-1"], "--fourier-features must be >= 0"),
     (["--fourier-sigma", "0"], "--fourier-sigma must be > 0"),
 ]

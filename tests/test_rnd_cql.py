@@ -279,6 +279,7 @@ def test_bad_flag_exits_2_with_one_line_and_no_run_dir(tmp_path, flags, starts):
     (dict(dataset_id="test/missing-v0"), "--dataset-id"),
     (dict(dataset_id="test/rnd-v0", save_dataset_id="test/other-v0"), "--save-dataset-id"),
     (dict(save_dataset_id="no version"), "--save-dataset-id"),
+    (dict(save_dataset_id="noversion"), "--save-dataset-id 'noversion' must look like"),  # minari: TypeError
 ])
 def test_bad_input_raises_before_the_run_dir(tmp_path, monkeypatch, kw, starts):
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
