@@ -45,7 +45,7 @@ import re
 import resource
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Optional
 
@@ -85,7 +85,7 @@ class Args:
     eval_every: int = 5_000
     """evaluate the greedy policy every this many steps"""
     eval_episodes: int = 100
-    """episodes per periodic evaluation (the final one uses at least 100)"""
+    """episodes per periodic evaluation, at most 10 000 (the final one uses at least 100)"""
     # environment
     env_id: str = "PointmassHard-v0"
     """gymnasium id: any env with a 1-D Box observation and Discrete action space"""
@@ -180,6 +180,20 @@ def check_args(args: Args) -> None:
         collected = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
         if args.batch_size > collected:
             raise ConfigError(f"--batch-size {args.batch_size} is larger than the data ({collected} transitions)")
+
+    # every other flag: a finite number, a seed numpy accepts, a run directory that can be created
+    for field in fields(args):
+        value = getattr(args, field.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"--{field.name.replace('_', '-')} must be a finite number, got {value}")
+    if not 0 <= args.seed < 2**31:
+        raise ConfigError(f"--seed must be in [0, 2**31 - 1], got {args.seed}")
+    if args.eval_episodes > 10_000:
+        raise ConfigError(f"--eval-episodes must be at most 10000 (one vector sub-env each), got {args.eval_episodes}")
+    if not args.exp_name or "/" in args.exp_name or os.sep in args.exp_name:
+        raise ConfigError(f"--exp-name must be a non-empty name without '/', got {args.exp_name!r}")
+    if Path(args.runs_dir).exists() and not Path(args.runs_dir).is_dir():
+        raise ConfigError(f"--runs-dir {args.runs_dir!r} exists and is not a directory")
 
 
 def make_env(env_id: str) -> gym.Env:
@@ -404,7 +418,10 @@ def evaluate(actor: nn.Module, env_id: str, n_episodes: int, seed: int, sample: 
 def make_run_dir(args: Args) -> Path:
     """runs/{env_id}__{exp_name}__{seed}__{unix_time}; mkdir is atomic, so a parallel run started in the
     same second takes the next free second instead of sharing a directory."""
-    Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"--runs-dir {args.runs_dir!r} cannot be created ({err.strerror})") from None
     stamp = int(time.time())
     while True:
         run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{stamp}"
@@ -434,8 +451,11 @@ def train(args: Args) -> dict:
         if args.batch_size > rb.size:
             raise ConfigError(f"--batch-size {args.batch_size} is larger than the dataset ({rb.size} transitions)")
     else:
-        rb = ReplayBuffer(min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation
-                          else args.total_steps, obs_dim)
+        try:
+            rb = ReplayBuffer(min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation
+                              else args.total_steps, obs_dim)
+        except MemoryError:
+            raise ConfigError(f"--total-steps {args.total_steps}: the replay table does not fit in memory") from None
     if args.save_dataset_id is not None:
         from minari.storage import get_dataset_path  # lazy: minari is slow to import
 

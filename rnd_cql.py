@@ -35,6 +35,7 @@ Usage:
 
 import dataclasses
 import json
+import math
 import os
 import random
 import resource
@@ -82,7 +83,7 @@ class Args:
     eval_every: int = 5_000
     """steps between greedy evaluations of the exploitation critic"""
     eval_episodes: int = 100
-    """episodes per periodic evaluation (the final one uses max(100, this))"""
+    """episodes per periodic evaluation, at most 10 000 (the final one uses max(100, this))"""
     # environment
     env_id: str = "PointmassHard-v0"
     """gymnasium id: any env with a Box observation space and a Discrete action space"""
@@ -172,6 +173,20 @@ def check_args(args: Args) -> None:
             raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
+
+    # every other flag: a finite number, a seed numpy accepts, a run directory that can be created
+    for field in dataclasses.fields(args):
+        value = getattr(args, field.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"--{field.name.replace('_', '-')} must be a finite number, got {value}")
+    if not 0 <= args.seed < 2**31:
+        raise ConfigError(f"--seed must be in [0, 2**31 - 1], got {args.seed}")
+    if args.eval_episodes > 10_000:
+        raise ConfigError(f"--eval-episodes must be at most 10000 (one vector sub-env each), got {args.eval_episodes}")
+    if not args.exp_name or "/" in args.exp_name or os.sep in args.exp_name:
+        raise ConfigError(f"--exp-name must be a non-empty name without '/', got {args.exp_name!r}")
+    if Path(args.runs_dir).exists() and not Path(args.runs_dir).is_dir():
+        raise ConfigError(f"--runs-dir {args.runs_dir!r} exists and is not a directory")
 
 
 def make_env(env_id: str) -> gym.Env:
@@ -369,7 +384,10 @@ def evaluate(q_net: nn.Module, env_id: str, n_episodes: int, seed: int, device, 
 def make_run_dir(args: Args) -> Path:
     """runs/{env_id}__{exp_name}__{seed}__{unix_time}; mkdir is atomic, so a parallel run started in the
     same second takes the next free second instead of sharing a directory."""
-    Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"--runs-dir {args.runs_dir!r} cannot be created ({err.strerror})") from None
     stamp = int(time.time())
     while True:
         run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{stamp}"
@@ -394,7 +412,10 @@ def train(args: Args) -> dict:
         rb = ReplayBuffer.from_minari(args.dataset_id, env)
         data_size = rb.size
     else:
-        rb = ReplayBuffer(obs_dim, args.total_steps, args.rnd_output_size if args.use_rnd else 0)
+        try:
+            rb = ReplayBuffer(obs_dim, args.total_steps, args.rnd_output_size if args.use_rnd else 0)
+        except MemoryError:
+            raise ConfigError(f"--total-steps {args.total_steps}: the replay table does not fit in memory") from None
         data_size = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
     if args.batch_size > data_size:
         raise ConfigError(f"--batch-size must be at most the number of transitions ({data_size}), got {args.batch_size}")

@@ -299,6 +299,12 @@ BAD = [
     (dict(dataset_id="nope/missing-v0"), "--dataset-id"),
     (dict(save_dataset_id="not a valid id"), "--save-dataset-id"),
     (dict(save_dataset_id="noversion"), "--save-dataset-id"),
+    (dict(lam=float("inf")), "--lam must be a finite number"),
+    (dict(exploit_rew_scale=float("nan")), "--exploit-rew-scale must be a finite number"),
+    (dict(seed=-1), "--seed must be in"),
+    (dict(exp_name=""), "--exp-name must be a non-empty name"),
+    (dict(eval_episodes=100_000), "--eval-episodes must be at most"),
+    (dict(total_steps=10**13), "--total-steps 10000000000000: the replay table does not fit"),
     (dict(save_dataset_id="x/y-v0", dataset_id="x/z-v0"), "--save-dataset-id"),
 ]
 
@@ -309,6 +315,14 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, overrides, fl
         run(tmp_path, **overrides)
     assert str(err.value).startswith(flag)
     assert not (tmp_path / "runs").exists()
+
+
+def test_runs_dir_that_is_a_file_is_refused_untouched(tmp_path):
+    not_a_dir = tmp_path / "runs"
+    not_a_dir.write_text("keep me")
+    with pytest.raises(ValueError, match="^--runs-dir .* is not a directory"):
+        awac.train(awac.Args(**{**SHORT, "runs_dir": str(not_a_dir)}))
+    assert not_a_dir.read_text() == "keep me"
 
 
 @pytest.mark.parametrize("overrides, flag", [

@@ -279,6 +279,13 @@ BAD_FLAGS = [
     (["--dataset-id", "test/missing-v0"], "--dataset-id 'test/missing-v0' cannot be loaded"),
     (["--save-dataset-id", "not an id"], "--save-dataset-id"),
     (["--save-dataset-id", "noversion"], "--save-dataset-id 'noversion' must look like"),  # minari: TypeError
+    (["--learning-rate", "inf"], "--learning-rate must be a finite number, got inf"),
+    (["--exploit-rew-shift", "nan"], "--exploit-rew-shift must be a finite number, got nan"),
+    (["--beta", "inf"], "--beta must be a finite number, got inf"),
+    (["--seed", "-1"], "--seed must be in [0, 2**31 - 1], got -1"),
+    (["--exp-name", "a/b"], "--exp-name must be a non-empty name without '/'"),
+    (["--eval-episodes", "100000"], "--eval-episodes must be at most 10000"),
+    (["--total-steps", "10000000000000"], "--total-steps 10000000000000: the replay table does not fit in memory"),
     (["--fourier-features", "-1"], "--fourier-features must be >= 0"),
     (["--fourier-sigma", "0"], "--fourier-sigma must be > 0"),
 ]
@@ -293,6 +300,14 @@ def test_bad_input_main_exits_2_with_one_line(flags, message, tmp_path, monkeypa
     err = capsys.readouterr().err.strip()
     assert err.startswith("iql.py: error: ") and message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "runs").exists()
+
+
+def test_runs_dir_that_is_a_file_is_refused_untouched(tmp_path):
+    not_a_dir = tmp_path / "runs"
+    not_a_dir.write_text("keep me")
+    with pytest.raises(ValueError, match="^--runs-dir .* is not a directory"):
+        iql.train(iql.Args(**SHORT, runs_dir=str(not_a_dir)))
+    assert not_a_dir.read_text() == "keep me"
 
 
 def test_bad_input_real_subprocess(tmp_path):

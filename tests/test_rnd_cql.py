@@ -280,12 +280,27 @@ def test_bad_flag_exits_2_with_one_line_and_no_run_dir(tmp_path, flags, starts):
     (dict(dataset_id="test/rnd-v0", save_dataset_id="test/other-v0"), "--save-dataset-id"),
     (dict(save_dataset_id="no version"), "--save-dataset-id"),
     (dict(save_dataset_id="noversion"), "--save-dataset-id 'noversion' must look like"),  # minari: TypeError
+    (dict(learning_rate=float("inf")), "--learning-rate must be a finite number"),
+    (dict(exploit_rew_scale=float("nan")), "--exploit-rew-scale must be a finite number"),
+    (dict(fourier_sigma=float("nan")), "--fourier-sigma must be a finite number"),
+    (dict(seed=-1), "--seed must be in"),
+    (dict(exp_name="a/b"), "--exp-name must be a non-empty name"),
+    (dict(eval_episodes=100_000), "--eval-episodes must be at most"),
+    (dict(total_steps=10**13), "--total-steps 10000000000000: the replay table does not fit"),
 ])
 def test_bad_input_raises_before_the_run_dir(tmp_path, monkeypatch, kw, starts):
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
     with pytest.raises(ConfigError, match=f"^{starts}"):
         rnd_cql.train(small(tmp_path, **kw))
     assert not (tmp_path / "runs").exists()
+
+
+def test_runs_dir_that_is_a_file_is_refused_untouched(tmp_path):
+    not_a_dir = tmp_path / "runs"
+    not_a_dir.write_text("keep me")
+    with pytest.raises(ConfigError, match="^--runs-dir .* is not a directory"):
+        rnd_cql.train(small(tmp_path, runs_dir=str(not_a_dir)))
+    assert not_a_dir.read_text() == "keep me"
 
 
 def test_incompatible_or_too_small_dataset(tmp_path, monkeypatch):
