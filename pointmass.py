@@ -533,6 +533,8 @@ def check_collect(args: Collect) -> str:
         raise ValueError(f"--steps: must be a positive integer, got {args.steps}")
     if args.num_envs < 1:
         raise ValueError(f"--num-envs: must be a positive integer, got {args.num_envs}")
+    if not 0 <= args.seed < 2**31:
+        raise ValueError(f"--seed: must be in [0, 2**31 - 1], got {args.seed}")
     maze = PRESETS[args.env_id]["maze"].lower()
     dataset_id = args.dataset_id or f"pointmass/{args.env_id[9:-3].lower()}-{args.policy}-v0"
     if not re.fullmatch(r"([-\w]+/)*[-\w]+?-v\d+", dataset_id):
@@ -542,6 +544,20 @@ def check_collect(args: Collect) -> str:
     if get_dataset_path(dataset_id).exists():
         raise ValueError(f"--dataset-id: {dataset_id!r} already exists at {get_dataset_path(dataset_id)}; choose a new name or version")
     return dataset_id
+
+
+def check_refs(args: Refs) -> None:
+    if args.episodes < 1:
+        raise ValueError(f"--episodes: must be a positive integer, got {args.episodes}")
+    if not 0 <= args.seed < 2**31:
+        raise ValueError(f"--seed: must be in [0, 2**31 - 1], got {args.seed}")
+
+
+def check_bench(args: Bench) -> None:
+    if args.repeats < 1:
+        raise ValueError(f"--repeats: must be a positive integer, got {args.repeats}")
+    if args.steps < 1000:
+        raise ValueError(f"--steps: must be at least 1000 (the vector env steps 1000 sub-envs at once), got {args.steps}")
 
 
 def collect_episodes(args: Collect) -> list[dict]:
@@ -701,15 +717,16 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         description="The Pointmass mazes: datasets, reference returns, speed. Without a subcommand: show.")
     if isinstance(cmd, Show):
         return show()
+    name, check = {Collect: ("collect", check_collect), Refs: ("refs", check_refs), Bench: ("bench", check_bench)}[type(cmd)]
+    try:
+        dataset_id = check(cmd)
+    except ValueError as err:
+        print(f"pointmass.py {name}: error: {err}", file=sys.stderr)
+        raise SystemExit(2)
     if isinstance(cmd, Refs):
         return refs(cmd)
     if isinstance(cmd, Bench):
         return bench(cmd)
-    try:
-        dataset_id = check_collect(cmd)
-    except ValueError as err:
-        print(f"pointmass.py collect: error: {err}", file=sys.stderr)
-        raise SystemExit(2)
     import time
 
     t0 = time.perf_counter()

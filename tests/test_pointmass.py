@@ -280,6 +280,7 @@ def test_dataset_round_trip(minari_dir):
     (["--epsilon", "1.5", "--dataset-id", "x/y-v0"], "--epsilon"),
     (["--steps", "0", "--dataset-id", "x/y-v0"], "--steps"),
     (["--num-envs", "0", "--dataset-id", "x/y-v0"], "--num-envs"),
+    (["--seed", "-1", "--dataset-id", "x/y-v0"], "--seed"),
 ])
 def test_bad_collect_flags_give_one_line_and_exit_2(minari_dir, args, flag):
     proc = collect(*args, env=os.environ)
@@ -287,6 +288,19 @@ def test_bad_collect_flags_give_one_line_and_exit_2(minari_dir, args, flag):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and flag in lines[0]
     assert not minari_dir.exists() or not any(minari_dir.rglob("*-v*"))
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["refs", "--episodes", "0"], "--episodes"),
+    (["refs", "--seed", "-1"], "--seed"),
+    (["bench", "--steps", "999"], "--steps"),
+    (["bench", "--repeats", "0"], "--repeats"),
+])
+def test_bad_refs_and_bench_flags_give_one_line_and_exit_2(args, flag):
+    proc = subprocess.run([sys.executable, str(ROOT / "pointmass.py"), *args], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"pointmass.py {args[0]}: error: {flag}")
 
 
 def test_existing_dataset_id_is_refused_and_left_untouched(minari_dir):
