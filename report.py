@@ -739,7 +739,13 @@ def main(argv: Optional[list[str]] = None) -> dict:
             raise ReportError("give at least one RUNS_DIR")
         if args.reps < 1:
             raise ReportError(f"--reps must be >= 1, got {args.reps}")
+        if args.seed < 0:
+            raise ReportError(f"--seed must be >= 0, got {args.seed}")
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            raise ReportError(f"--out {args.out} exists and is not a directory")
         runs, skipped = load_runs([Path(p) for p in args.runs_dirs])
+        if not runs and not skipped:  # an empty report would overwrite --out's tables with nothing
+            raise ReportError(f"no run directory under {' '.join(args.runs_dirs)}; nothing written to {args.out}")
     except ReportError as err:
         print(f"report.py: error: {err}", file=sys.stderr)
         raise SystemExit(2)

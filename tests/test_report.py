@@ -239,6 +239,7 @@ def test_other_envs_have_no_score(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     ([], "give at least one RUNS_DIR"),
     (["does/not/exist"], "RUNS_DIR does/not/exist is not a directory"),
+    ([".", "--seed", "-1"], "--seed must be >= 0, got -1"),
 ])
 def test_bad_command_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -246,3 +247,16 @@ def test_bad_command_line(argv, message, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert err == f"report.py: error: {message}\n"
+
+
+def test_no_runs_or_a_file_as_out_writes_nothing(tmp_path, capsys):
+    empty, out = tmp_path / "empty", tmp_path / "results"
+    empty.mkdir()
+    out.mkdir()
+    (out / "results.md").write_text("the last report")
+    for argv, message in [([str(empty), "--out", str(out)], f"no run directory under {empty}"),
+                          ([str(empty), "--out", str(out / "results.md")], "is not a directory")]:
+        with pytest.raises(SystemExit) as exc:
+            report.main(argv)
+        assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert (out / "results.md").read_text() == "the last report" and len(list(out.iterdir())) == 1
