@@ -166,8 +166,10 @@ def check_args(args: Args) -> None:
             raise ConfigError(f"--{name} must be in [0, 1], got {value}")
     if not args.cql_alpha >= 0.0:
         raise ConfigError(f"--cql-alpha must be >= 0, got {args.cql_alpha}")
-    if args.fourier_features < 0 or args.fourier_sigma <= 0:
-        raise ConfigError("--fourier-features must be >= 0 and --fourier-sigma positive")
+    if args.fourier_features < 0:
+        raise ConfigError(f"--fourier-features must be >= 0, got {args.fourier_features}")
+    if not args.fourier_sigma > 0:
+        raise ConfigError(f"--fourier-sigma must be positive, got {args.fourier_sigma}")
     for name in ["learning_rate", "explore_learning_rate", "grad_clip"]:
         if not getattr(args, name) > 0.0:
             raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")

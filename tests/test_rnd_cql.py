@@ -282,7 +282,8 @@ def test_bad_flag_exits_2_with_one_line_and_no_run_dir(tmp_path, flags, starts):
     (dict(save_dataset_id="noversion"), "--save-dataset-id 'noversion' must look like"),  # minari: TypeError
     (dict(learning_rate=float("inf")), "--learning-rate must be a finite number"),
     (dict(exploit_rew_scale=float("nan")), "--exploit-rew-scale must be a finite number"),
-    (dict(fourier_sigma=float("nan")), "--fourier-sigma must be a finite number"),
+    (dict(fourier_sigma=float("inf")), "--fourier-sigma must be a finite number"),
+    (dict(fourier_sigma=float("nan")), "--fourier-sigma must be positive"),
     (dict(seed=-1), "--seed must be in"),
     (dict(exp_name="a/b"), "--exp-name must be a non-empty name"),
     (dict(eval_episodes=100_000), "--eval-episodes must be at most"),

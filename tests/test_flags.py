@@ -1,0 +1,33 @@
+"""Every float flag of every algorithm script refuses nan and inf before any work starts.
+
+A comparison such as `value > 0` lets inf through and `value <= 0` lets nan through; each script's
+check_args ends with a finiteness check over all float fields, so a flag added later is covered too.
+"""
+import dataclasses
+import math
+
+import pytest
+
+import awac
+import iql
+import rnd_cql
+
+SCRIPTS = {"rnd_cql": rnd_cql, "awac": awac, "iql": iql}
+FLOAT_FLAGS = [(name, field.name) for name, module in SCRIPTS.items() for field in dataclasses.fields(module.Args)
+               if isinstance(getattr(module.Args(), field.name), float)
+               or (name == "awac" and field.name == "lam")]  # Optional[float]: None picks a default
+
+
+def test_every_script_has_float_flags():
+    assert {name for name, _ in FLOAT_FLAGS} == set(SCRIPTS)
+    assert len(FLOAT_FLAGS) >= 30
+
+
+@pytest.mark.parametrize("script, flag", FLOAT_FLAGS, ids=[f"{s}--{f}" for s, f in FLOAT_FLAGS])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_non_finite_float_flag_is_refused(script, flag, value, tmp_path):
+    module = SCRIPTS[script]
+    args = module.Args(**{flag: value, "runs_dir": str(tmp_path / "runs")})
+    with pytest.raises(module.ConfigError, match=f"^--{flag.replace('_', '-')} "):
+        module.check_args(args)
+    assert not (tmp_path / "runs").exists()
