@@ -1,4 +1,4 @@
-"""Every float flag of every algorithm script refuses nan and inf before any work starts.
+"""Every float flag of every algorithm script refuses nan and inf, every int flag -1, before any work starts.
 
 A comparison such as `value > 0` lets inf through and `value <= 0` lets nan through; each script's
 check_args ends with a finiteness check over all float fields, so a flag added later is covered too.
@@ -30,4 +30,21 @@ def test_non_finite_float_flag_is_refused(script, flag, value, tmp_path):
     args = module.Args(**{flag: value, "runs_dir": str(tmp_path / "runs")})
     with pytest.raises(module.ConfigError, match=f"^--{flag.replace('_', '-')} "):
         module.check_args(args)
+    assert not (tmp_path / "runs").exists()
+
+
+INT_FLAGS = [(name, field.name) for name, module in SCRIPTS.items() for field in dataclasses.fields(module.Args)
+             if type(getattr(module.Args(), field.name)) is int]
+
+
+def test_every_script_has_int_flags():
+    assert {name for name, _ in INT_FLAGS} == set(SCRIPTS) and len(INT_FLAGS) >= 45
+
+
+@pytest.mark.parametrize("script, flag", INT_FLAGS, ids=[f"{s}--{f}" for s, f in INT_FLAGS])
+def test_negative_int_flag_is_refused(script, flag, tmp_path):
+    """No count, size, period or seed of these scripts means anything below 0."""
+    module = SCRIPTS[script]
+    with pytest.raises(module.ConfigError, match=f"^--{flag.replace('_', '-')} "):
+        module.check_args(module.Args(**{flag: -1, "runs_dir": str(tmp_path / "runs")}))
     assert not (tmp_path / "runs").exists()
