@@ -642,9 +642,14 @@ def show() -> None:
     for env_id, p in PRESETS.items():
         maze = _preset_maze(env_id)
         lo, hi = REF_RETURNS[env_id]
+        # a cell whose four corners lie in the goal disc is only ever entered by an episode's last step
+        corners = np.indices((maze.height + 1, maze.width + 1))
+        in_disc = np.hypot(corners[0] - maze.goal[0], corners[1] - maze.goal[1]) < maze.goal_radius
+        inside = in_disc[:-1, :-1] & in_disc[1:, :-1] & in_disc[:-1, 1:] & in_disc[1:, 1:] & ~maze.walls
         print(f"{env_id}: {p['maze']} x{p['resize_factor']} ({maze.height}x{maze.width}), start {tuple(maze.start.tolist())}, "
               f"goal {tuple(maze.goal.tolist())} radius {maze.goal_radius:g}, horizon {HORIZONS[env_id]}; "
-              f"random return {lo:g}, oracle return {hi:g}")
+              f"random return {lo:g}, oracle return {hi:g}; {(~maze.walls).sum()} free cells, {inside.sum()} of them "
+              f"wholly inside the goal disc")
         chars = np.where(maze.walls, "#", ".")
         chars[tuple(maze.cells((maze.start / (maze.height, maze.width))[None])[0])] = "S"
         chars[tuple(maze.cells((maze.goal / (maze.height, maze.width))[None])[0])] = "G"

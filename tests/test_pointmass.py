@@ -318,3 +318,6 @@ def test_show_prints_every_maze_and_reference_returns():
                          cwd=ROOT, check=True).stdout
     for env_id, (lo, hi) in pm.REF_RETURNS.items():
         assert env_id in out and f"{hi:g}" in out
+    # Easy: 9 free cells of Maze5x5, each split in 2x2; the radius-2 disc around (9, 9) holds rows and
+    # columns 8-9 entirely (farthest corner at distance sqrt(2))
+    assert "PointmassEasy-v0" in out and "36 free cells, 4 of them wholly inside the goal disc" in out
