@@ -27,8 +27,10 @@ Defaults that differ from the course's (the measurements behind each are in the 
 - Q, V and the policy: 64-64 ReLU MLPs (course policy: 4x512 tanh) on 32 random Fourier features of the
   observation (see FourierMLP), Adam lr 3e-3 for every network (course 1e-3);
 - one IQL update every --train-frequency 5 env steps and a target copy every 100 updates (course: every
-  step, every 300); the exploration critic and the RND predictor step at every env step of the phase, as
-  in rnd_cql.py, the predictor on a quarter of each batch (Burda et al.'s proportion 0.25);
+  step, every 300); the exploration critic and the RND predictor step at every env step of the phase, the
+  predictor on a quarter of each batch (Burda et al.'s proportion 0.25). The phase is rnd_cql.py's, down to
+  the order of random draws and the gradient clip: with the default flags a seed collects the same
+  exploration data in both scripts (a test checks it), so IQL and CQL are compared on the same data;
 - after the phase the policy's argmax collects, epsilon-greedily (it is what is evaluated).
 
     python iql.py --expectile 0.9
@@ -63,6 +65,7 @@ from torch.utils.tensorboard import SummaryWriter
 import pointmass  # registers the Pointmass ids with gymnasium
 
 LOG_EVERY = 1_000  # steps between scalar logs: the only .item() calls of the loop
+EXPLORE_GRAD_CLIP = 10.0  # bound on each gradient component of the exploration critic (the course's 10)
 
 
 @dataclass
@@ -455,17 +458,20 @@ def train(args: Args) -> dict:
         return FourierMLP(env.observation_space, out_dim, args.hidden_size, args.fourier_features,
                           args.fourier_sigma).to(device)
 
+    # drawn in rnd_cql.py's order (two critics, the explorer and its target, f, f_hat), so that at equal
+    # flags a seed gives both scripts the same exploration networks and the same exploration-phase data
     q_net = nn.ModuleList([net(n_actions) for _ in range(2)])
-    q_target_net = copy.deepcopy(q_net).requires_grad_(False)
-    v_net = net(1)
-    actor = net(n_actions)
-    explore_q = net(n_actions)
-    explore_target = copy.deepcopy(explore_q).requires_grad_(False)
+    explore_q, explore_target = net(n_actions), net(n_actions)
+    explore_target.load_state_dict(explore_q.state_dict())
+    explore_target.requires_grad_(False)
     rnd_target = mlp(obs_dim, args.rnd_output_size, args.rnd_hidden, args.rnd_layers, nn.Tanh).to(device)
     for p in rnd_target.parameters():
         nn.init.normal_(p)  # the predictor keeps PyTorch's default init: the two must differ
     rnd_target.requires_grad_(False)
     rnd_predictor = mlp(obs_dim, args.rnd_output_size, args.rnd_hidden, args.rnd_layers, nn.Tanh).to(device)
+    q_target_net = copy.deepcopy(q_net).requires_grad_(False)
+    v_net = net(1)
+    actor = net(n_actions)
     rnd_std = None  # running std of the bonus (the course's EMA 0.99), from the first batch on
     nets = [q_net, v_net, actor, explore_q, rnd_predictor]  # params without a grad are skipped by Adam
     optimizer = torch.optim.Adam([p for n in nets for p in n.parameters()], lr=args.learning_rate,
@@ -480,6 +486,9 @@ def train(args: Args) -> dict:
 
     def as_tensor(x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(x, dtype=torch.float32, device=device).reshape(-1, obs_dim)
+
+    def as_vector(x: np.ndarray) -> torch.Tensor:  # one observation, unbatched: the rounding of rnd_cql.py's
+        return torch.as_tensor(x, dtype=torch.float32, device=device).reshape(obs_dim)  # matrix-vector products
 
     def v_of(o: np.ndarray) -> np.ndarray:
         return v_net(as_tensor(o)).cpu().numpy()
@@ -528,12 +537,12 @@ def train(args: Args) -> dict:
                     action = int(env.action_space.sample())
                 else:
                     with torch.no_grad():
-                        action = int((explore_q if exploring else actor)(as_tensor(obs)).argmax())
+                        action = int((explore_q if exploring else actor)(as_vector(obs)).argmax())
                 next_obs, reward, terminated, truncated, _ = env.step(action)
                 f_next = 0.0  # f(s'), kept for the predictor's updates, which end with the phase
                 if args.use_rnd and exploring:
                     with torch.no_grad():
-                        f_next = rnd_target(as_tensor(next_obs)).cpu().numpy()
+                        f_next = rnd_target(as_vector(next_obs)).cpu().numpy()
                 buffer.add(obs, next_obs, action, reward, terminated, truncated, f_next)
                 ep_return, ep_length, obs = ep_return + float(reward), ep_length + 1, next_obs
                 if terminated or truncated:
@@ -586,6 +595,8 @@ def train(args: Args) -> dict:
                 # sum gives each network its own gradient (V and Q step simultaneously)
                 optimizer.zero_grad(set_to_none=True)
                 sum(loss for name, loss in losses.items() if name != "rnd_bonus").backward()
+                if explore:  # as rnd_cql.py's --grad-clip, so that both explorers take the same steps
+                    nn.utils.clip_grad_value_(explore_q.parameters(), EXPLORE_GRAD_CLIP, foreach=True)
                 optimizer.step()
                 info.update(losses)
                 if update:
