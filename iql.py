@@ -26,7 +26,7 @@ Defaults that differ from the course's (the measurements behind each are in the 
 - tau = 0.9 and beta = 3 on that scaled reward;
 - Q, V and the policy: 64-64 ReLU MLPs (course policy: 4x512 tanh) on 32 random Fourier features of the
   observation (see FourierMLP), Adam lr 3e-3 for every network (course 1e-3);
-- one IQL update every --train-frequency 5 env steps and a target copy every 100 updates (course: every
+- one IQL update every --train-frequency 3 env steps and a target copy every 100 updates (course: every
   step, every 300); the exploration critic and the RND predictor step at every env step of the phase, the
   predictor on a quarter of each batch (Burda et al.'s proportion 0.25). The phase is rnd_cql.py's, down to
   the order of random draws and the gradient clip: with the default flags a seed collects the same
@@ -150,7 +150,7 @@ class Args:
     """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
     target_update_period: int = 100
     """updates between hard copies of Q into its target"""
-    train_frequency: int = 5
+    train_frequency: int = 3
     """env steps per gradient update (with --dataset-id every step is an update)"""
 
 
