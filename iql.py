@@ -487,8 +487,9 @@ def train(args: Args) -> dict:
     def as_tensor(x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(x, dtype=torch.float32, device=device).reshape(-1, obs_dim)
 
-    def as_vector(x: np.ndarray) -> torch.Tensor:  # one observation, unbatched: the rounding of rnd_cql.py's
-        return torch.as_tensor(x, dtype=torch.float32, device=device).reshape(obs_dim)  # matrix-vector products
+    def as_vector(x: np.ndarray) -> torch.Tensor:
+        """One observation, unbatched: its matrix-vector products round as rnd_cql.py's do."""
+        return torch.as_tensor(x, dtype=torch.float32, device=device).reshape(obs_dim)
 
     def v_of(o: np.ndarray) -> np.ndarray:
         return v_net(as_tensor(o)).cpu().numpy()
