@@ -458,8 +458,8 @@ def train(args: Args) -> dict:
         return FourierMLP(env.observation_space, out_dim, args.hidden_size, args.fourier_features,
                           args.fourier_sigma).to(device)
 
-    # drawn in rnd_cql.py's order (two critics, the explorer and its target, f, f_hat), so that at equal
-    # flags a seed gives both scripts the same exploration networks and the same exploration-phase data
+    # drawn in rnd_cql.py's order (two critics, the explorer and its target, f, f_hat), so that with the
+    # default flags a seed gives both scripts the same exploration networks and exploration-phase data
     q_net = nn.ModuleList([net(n_actions) for _ in range(2)])
     explore_q, explore_target = net(n_actions), net(n_actions)
     explore_target.load_state_dict(explore_q.state_dict())
