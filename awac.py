@@ -13,9 +13,12 @@ frozen random target, divided by a running std. --use-rnd: w_explore falls linea
 w_exploit = 1; without it w_explore = 0; --unsupervised-exploration: (1, 0), or uniformly random actions
 without RND. Then the collector is the actor's greedy action, epsilon-greedy, so the policy being evaluated
 gathers the data that corrects it (the course's starter code collected with the critic from step 0, so
---use_rnd changed nothing). The RND predictor and the exploration critic influence nothing after the phase
-and stop training there. --offline-exploitation stops collecting (and stepping the env) after the phase;
---dataset-id trains purely offline on a Minari dataset. Truncations bootstrap; only `terminated` stops it.
+--use_rnd changed nothing). The exploration phase is rnd_cql.py's: the same networks (Fourier features,
+RND target N(0, 1)), drawn in the same order, and the same updates at every env step, so that with the
+default flags a seed collects the same data in awac.py, rnd_cql.py and iql.py. The RND predictor and the
+exploration critic influence nothing after the phase and stop training there. --offline-exploitation stops
+collecting (and stepping the env) after the phase; --dataset-id trains purely offline on a Minari dataset.
+Truncations bootstrap; only `terminated` stops it.
 
 Defaults that differ from the course's (the measurements behind each are in the README, "Departures"):
 - lam 0.1 with the course's reward hint (r + 1) * 100 (0 per step, 100 at the goal): advantages are a few
@@ -23,11 +26,12 @@ Defaults that differ from the course's (the measurements behind each are in the 
 - lam 3 with --dataset-id: lam sets how tightly pi stays near the data's policy (pi* ~ pi_beta exp(A / lam)),
   and a narrow behaviour policy's data lack the actions that would correct the critic where pi strays
   (--offline-exploitation keeps 0.1: exploration data cover every action);
-- critic 2x128 ReLU (course 2x64), actor 2x64 tanh at lr 3e-4 (course 4x512 at 1e-4), both on 32 random
-  Fourier features (sigma 2) of the observation, as in rnd_cql.py and iql.py; the exploration critic
-  keeps the raw observation;
-- one gradient step of every network per 3 env steps (or iterations with --dataset-id) and hard target
-  copies every 100 of them (course: every step, every 300).
+- critic 2x64 ReLU (the course's), actor 2x64 tanh at lr 3e-4 (course 4x512 at 1e-4), both on 32 random
+  Fourier features (sigma 2) of the observation, as in rnd_cql.py and iql.py;
+- one gradient step of the critic and the actor per 3 env steps (or iterations with --dataset-id), hard
+  target copies every 100 of them (course: every step, every 300);
+- the exploration phase's departures are rnd_cql.py's (RND target N(0, 1), exploration lr 3e-3, gradient
+  components clipped at 10, f_hat trained on a quarter of each batch).
 
 Usage:
     python awac.py --env-id PointmassEasy-v0
@@ -59,6 +63,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch.utils.tensorboard import SummaryWriter
 
 import pointmass  # registers the Pointmass ids; its extras switch on only for those ids
+
+EXPLORE_GRAD_CLIP = 10.0  # rnd_cql.py's --grad-clip for its exploration critic (each gradient component)
 
 
 @dataclass
@@ -114,13 +120,17 @@ class Args:
     """output size of the RND target and predictor"""
     explore_gamma: float = 0.95
     """discount of the exploration critic, kept apart from --gamma as in rnd_cql.py"""
+    explore_learning_rate: float = 3e-3
+    """Adam learning rate of the exploration critic and the RND predictor (rnd_cql.py's; course: 1e-3)"""
+    explore_hidden: int = 64
+    """width of the exploration critic's two hidden ReLU layers (rnd_cql.py's --q-hidden)"""
     # algorithm
     batch_size: int = 256
     """transitions per gradient step"""
     gamma: float = 0.95
     """discount factor"""
     learning_rate: float = 1e-3
-    """Adam learning rate of the critics and the RND predictor"""
+    """Adam learning rate of the AWAC critic"""
     actor_learning_rate: float = 3e-4
     """Adam learning rate of the actor"""
     exploit_rew_shift: float = 1.0
@@ -133,21 +143,22 @@ class Args:
     """upper clip of the weights exp(A / lam)"""
     eval_sample: bool = False
     """evaluate by sampling from the actor instead of the argmax of its logits"""
-    critic_hidden: int = 128
-    """width of the critics' two hidden ReLU layers"""
+    critic_hidden: int = 64
+    """width of the critic's two hidden ReLU layers"""
     actor_hidden: int = 64
     """width of the actor's tanh hidden layers"""
     actor_layers: int = 2
     """hidden layers of the actor"""
     fourier_features: int = 32
-    """random Fourier features of the critic's and the actor's input, as in rnd_cql.py and iql.py (0: the raw
-    position, as the course); the exploration critic keeps the raw position"""
+    """random Fourier features of every critic's and the actor's input, as in rnd_cql.py and iql.py (0: the raw
+    position, as the course)"""
     fourier_sigma: float = 2.0
     """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
     target_update_period: int = 100
-    """copy each critic into its target every this many gradient steps"""
+    """copy each critic into its target every this many of its gradient steps"""
     train_frequency: int = 3
-    """env steps per gradient step (every network takes one); offline: every iteration"""
+    """env steps per gradient step of the critic and the actor (offline: every iteration); the exploration
+    critic and the RND predictor step at every env step of the exploration phase, as in rnd_cql.py"""
 
 
 class ConfigError(ValueError):
@@ -156,14 +167,14 @@ class ConfigError(ValueError):
 
 def check_args(args: Args) -> None:
     for flag in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden",
-                 "rnd_layers", "rnd_output_size", "critic_hidden", "actor_hidden", "actor_layers", "target_update_period",
-                 "train_frequency"):
+                 "rnd_layers", "rnd_output_size", "critic_hidden", "explore_hidden", "actor_hidden", "actor_layers",
+                 "target_update_period", "train_frequency"):
         if getattr(args, flag) <= 0:
             raise ConfigError(f"--{flag.replace('_', '-')} must be positive, got {getattr(args, flag)}")
     for flag in ("num_exploration_steps", "learning_starts", "fourier_features"):
         if getattr(args, flag) < 0:
             raise ConfigError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
-    for flag in ("learning_rate", "actor_learning_rate", "lam", "max_weight", "fourier_sigma"):
+    for flag in ("learning_rate", "explore_learning_rate", "actor_learning_rate", "lam", "max_weight", "fourier_sigma"):
         if getattr(args, flag) is not None and not getattr(args, flag) > 0:  # also rejects nan
             raise ConfigError(f"--{flag.replace('_', '-')} must be > 0, got {getattr(args, flag)}")
     for flag in ("eps", "gamma", "explore_gamma"):
@@ -250,38 +261,40 @@ class RND(nn.Module):
 
     def __init__(self, obs_dim: int, hidden: int, layers: int, out_dim: int):
         super().__init__()
+        # A rough N(0, 1) target that the default-initialised predictor fits only where it has seen data (the
+        # course's U[0, 1) target saturates every tanh and flattens the bonus), drawn in rnd_cql.py's order.
         self.target = mlp(obs_dim, hidden, layers, out_dim, nn.Tanh)
-        self.predictor = mlp(obs_dim, hidden, layers, out_dim, nn.Tanh)
-        # The course's two init schemes: different function classes, so the error is not ~0 from the start.
-        for layer in self.target[::2]:
-            nn.init.uniform_(layer.weight), nn.init.uniform_(layer.bias)
-        for layer in self.predictor[::2]:
-            nn.init.normal_(layer.weight), nn.init.normal_(layer.bias)
+        for p in self.target.parameters():
+            nn.init.normal_(p)
         self.target.requires_grad_(False)
+        self.predictor = mlp(obs_dim, hidden, layers, out_dim, nn.Tanh)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return rnd_error(self.predictor(obs), self.target(obs))
 
 
 class ReplayBuffer:
-    """Preallocated transitions, one float32 row [s, s', a, r, terminated] each: a batch is ONE fancy index."""
+    """Preallocated transitions, one float32 row [s, s', a, r, terminated, extra] each: a batch is ONE fancy
+    index. `extra` holds the frozen RND target's f(s'), computed once when s' arrives (as in rnd_cql.py)."""
 
-    def __init__(self, capacity: int, obs_dim: int):
-        self.data = np.zeros((capacity, 2 * obs_dim + 3), dtype=np.float32)
+    def __init__(self, capacity: int, obs_dim: int, extra_dim: int = 0):
+        self.data = np.zeros((capacity, 2 * obs_dim + 3 + extra_dim), dtype=np.float32)
         self.truncated = np.zeros(capacity, dtype=bool)  # episode boundaries, only needed by to_minari
         self.obs_dim, self.size = obs_dim, 0
         self.rng = np.random.default_rng()
 
-    def add(self, obs, next_obs, action: int, reward: float, terminated: bool, truncated: bool) -> None:
+    def add(self, obs, next_obs, action: int, reward: float, terminated: bool, truncated: bool, extra=()) -> None:
         d, row = self.obs_dim, self.data[self.size]
-        row[:d], row[d:2 * d], row[2 * d:] = obs, next_obs, (action, reward, terminated)
+        row[:d], row[d:2 * d], row[2 * d:2 * d + 3] = obs, next_obs, (action, reward, terminated)
+        row[2 * d + 3:] = extra
         self.truncated[self.size] = truncated
         self.size += 1
 
     def sample(self, batch_size: int, device: torch.device):
         d = self.obs_dim
         batch = torch.from_numpy(self.data[self.rng.integers(0, self.size, batch_size)]).to(device)
-        return batch[:, :d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, d:2 * d], batch[:, 2 * d + 2]
+        return (batch[:, :d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, d:2 * d], batch[:, 2 * d + 2],
+                batch[:, 2 * d + 3:])
 
     @property
     def observations(self) -> np.ndarray:
@@ -453,7 +466,7 @@ def train(args: Args) -> dict:
     else:
         try:
             rb = ReplayBuffer(min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation
-                              else args.total_steps, obs_dim)
+                              else args.total_steps, obs_dim, args.rnd_output_size if args.use_rnd else 0)
         except MemoryError:
             raise ConfigError(f"--total-steps {args.total_steps}: the replay table does not fit in memory") from None
     if args.save_dataset_id is not None:
@@ -478,26 +491,30 @@ def train(args: Args) -> dict:
     torch.set_num_threads(args.num_threads)
     env.action_space.seed(args.seed)
     obs, _ = env.reset(seed=args.seed)
-    rb.rng = np.random.default_rng(args.seed)
+    rng = rb.rng = np.random.default_rng(args.seed)  # replay sampling and the epsilon coin flips
     device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
     torch.set_flush_denormal(True)  # saturated tanh units of the RND nets make denormal gradients, ~10x slower
 
-    critic = network(env.observation_space, args.critic_hidden, 2, n_actions, nn.ReLU, args).to(device)
-    critic_target = copy.deepcopy(critic)
-    actor = network(env.observation_space, args.actor_hidden, args.actor_layers, n_actions, nn.Tanh, args).to(device)
-    groups = [{"params": critic.parameters(), "lr": args.learning_rate},
-              {"params": actor.parameters(), "lr": args.actor_learning_rate}]
+    # drawn in rnd_cql.py's order (critic and target, explorer and target, f, f_hat; the actor last), so that
+    # with the default flags a seed gives both scripts the same exploration networks and phase data
+    critic, critic_target = (network(env.observation_space, args.critic_hidden, 2, n_actions, nn.ReLU, args).to(device)
+                             for _ in range(2))
+    critic_target.load_state_dict(critic.state_dict())
+    groups = [{"params": critic.parameters(), "lr": args.learning_rate}]
     rnd = explore_q = None
+    if explore_end > 0 and (args.use_rnd or not args.unsupervised_exploration):
+        explore_q, explore_q_target = (network(env.observation_space, args.explore_hidden, 2, n_actions, nn.ReLU,
+                                               args).to(device) for _ in range(2))
+        explore_q_target.load_state_dict(explore_q.state_dict())
+        groups.append({"params": explore_q.parameters(), "lr": args.explore_learning_rate})
     if explore_end > 0 and args.use_rnd:
         rnd = RND(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size).to(device)
-        groups.append({"params": rnd.predictor.parameters(), "lr": args.learning_rate})
-    if explore_end > 0 and (args.use_rnd or not args.unsupervised_exploration):
-        explore_q = mlp(obs_dim, args.critic_hidden, 2, n_actions).to(device)
-        explore_q_target = copy.deepcopy(explore_q)
-        groups.append({"params": explore_q.parameters(), "lr": args.learning_rate})
+        groups.append({"params": rnd.predictor.parameters(), "lr": args.explore_learning_rate})
+    actor = network(env.observation_space, args.actor_hidden, args.actor_layers, n_actions, nn.Tanh, args).to(device)
+    groups.append({"params": actor.parameters(), "lr": args.actor_learning_rate})
     # One Adam for all: a network whose loss is absent this step has grad None and is skipped.
     optimizer = torch.optim.Adam(groups, fused=True)
-    rnd_std = torch.ones((), device=device)  # running std of the bonus (EMA 0.99, course 2.4)
+    rnd_std = None  # running std of the bonus (the course's EMA 0.99), from the first batch on
 
     snapshot = lambda: {"actor": copy.deepcopy(actor.state_dict()), "critic": copy.deepcopy(critic.state_dict())}
 
@@ -517,7 +534,8 @@ def train(args: Args) -> dict:
                           "maps/eval_trajectory": pointmass.plot_trajectories(args.env_id, ev["trajectories"])}
                 if exploring and rnd is not None:
                     images["maps/rnd_bonus"] = pointmass.plot_value_map(
-                        args.env_id, grid(lambda o: rnd(o) / rnd_std), title=f"RND bonus, step {step}")
+                        args.env_id, grid(lambda o: rnd(o) / (1.0 if rnd_std is None else rnd_std)),
+                        title=f"RND bonus, step {step}")
                 if exploring and explore_q is not None:  # the collector's values: where it is drawn
                     images["maps/explore_value"] = pointmass.plot_value_map(
                         args.env_id, grid(lambda o: explore_q(o).max(-1).values),
@@ -526,7 +544,7 @@ def train(args: Args) -> dict:
                 writer.add_image(tag, img, step, dataformats="HWC")
         return ev
 
-    status, reason, global_step, num_updates = "completed", None, 0, 0
+    status, reason, global_step, num_updates, explore_updates = "completed", None, 0, 0, 0
     ep_return, ep_length, losses, last_eval = 0.0, 0, {}, "-"
     last_good = snapshot()
     start_time = time.time()
@@ -539,7 +557,7 @@ def train(args: Args) -> dict:
                 exploring = global_step <= explore_end
                 # --- collect one transition (no env interaction offline or after an offline-exploitation phase)
                 if not offline and (exploring or not args.offline_exploitation):
-                    if (global_step <= args.learning_starts or random.random() < args.eps
+                    if (global_step <= args.learning_starts or rng.random() < args.eps
                             or (exploring and explore_q is None)):
                         action = env.action_space.sample()
                     else:
@@ -547,7 +565,12 @@ def train(args: Args) -> dict:
                             net = explore_q if exploring else actor
                             action = int(net(torch.as_tensor(obs, dtype=torch.float32, device=device)).argmax())
                     next_obs, reward, terminated, truncated, _ = env.step(action)
-                    rb.add(obs, next_obs, action, reward, terminated, truncated)
+                    f_next = 0.0  # f(s'), kept for the predictor's updates, which end with the phase
+                    if rnd is not None and exploring:
+                        with torch.no_grad():
+                            f_next = rnd.target(torch.as_tensor(next_obs, dtype=torch.float32, device=device))
+                            f_next = f_next.cpu().numpy()
+                    rb.add(obs, next_obs, action, reward, terminated, truncated, f_next)
                     ep_return, ep_length, obs = ep_return + reward, ep_length + 1, next_obs
                     if terminated or truncated:
                         writer.add_scalar("charts/episodic_return", ep_return, global_step)
@@ -556,33 +579,44 @@ def train(args: Args) -> dict:
                     if args.save_dataset_id is not None and global_step == min(explore_end, args.total_steps):
                         rb.to_minari(args.save_dataset_id, env)
 
-                # --- one gradient step of every network that still influences something
-                if (rb.size >= args.batch_size and (offline or global_step > args.learning_starts
-                                                    and global_step % args.train_frequency == 0)):
-                    s, a, r, s_next, term = rb.sample(args.batch_size, device)
-                    with torch.no_grad():
-                        next_probs = torch.softmax(actor(s_next), -1)
-                        y = awac_critic_target((r + args.exploit_rew_shift) * args.exploit_rew_scale, term,
-                                               next_probs, critic_target(s_next), args.gamma)
-                    q = critic(s)
-                    q_data = q.gather(1, a[:, None]).squeeze(1)
-                    td_loss = F.mse_loss(q_data, y)  # squared TD error, as in the paper
-                    logits = actor(s)
-                    weights = awac_weights(awac_advantage(q, torch.softmax(logits, -1), a), args.lam, args.max_weight)
-                    actor_loss = awac_actor_loss(logits, a, weights)
-                    loss = td_loss + actor_loss
-                    losses = {"td_loss": td_loss, "actor_loss": actor_loss, "q_values": q_data, "awac_weights": weights}
-                    if exploring and explore_q is not None:
-                        w_explore, w_exploit = exploration_weights(global_step, explore_end, args.use_rnd,
+                # --- gradient steps: AWAC's networks every --train-frequency env steps; the exploration critic and
+                # f_hat at every step of the phase, as in rnd_cql.py, so that both scripts explore alike
+                update = offline or global_step > args.learning_starts and global_step % args.train_frequency == 0
+                explore = exploring and explore_q is not None and global_step > args.learning_starts
+                if (update or explore) and rb.size >= args.batch_size:
+                    s, a, r, s_next, term, f_next = rb.sample(args.batch_size, device)
+                    loss = torch.zeros((), device=device)
+                    if update:
+                        with torch.no_grad():
+                            next_probs = torch.softmax(actor(s_next), -1)
+                            y = awac_critic_target((r + args.exploit_rew_shift) * args.exploit_rew_scale, term,
+                                                   next_probs, critic_target(s_next), args.gamma)
+                        q = critic(s)
+                        q_data = q.gather(1, a[:, None]).squeeze(1)
+                        td_loss = F.mse_loss(q_data, y)  # squared TD error, as in the paper
+                        logits = actor(s)
+                        advantage = awac_advantage(q, torch.softmax(logits, -1), a)
+                        weights = awac_weights(advantage, args.lam, args.max_weight)
+                        actor_loss = awac_actor_loss(logits, a, weights)
+                        loss = loss + td_loss + actor_loss
+                        losses.update(td_loss=td_loss, actor_loss=actor_loss, q_values=q_data, awac_weights=weights)
+                    if explore:
+                        # w_explore is 1 at the phase's first step, as in rnd_cql.py
+                        w_explore, w_exploit = exploration_weights(global_step - 1, explore_end, args.use_rnd,
                                                                    args.unsupervised_exploration)
                         r_mix = w_exploit * r
-                        if rnd is not None:
-                            error = rnd(s_next)  # trained on next states, whose novelty the bonus rewards
-                            bonus = error.detach() / rnd_std
-                            rnd_std = 0.99 * rnd_std + 0.01 * error.detach().std()
+                        if rnd is not None:  # the error at s' is the bonus for reaching s'
+                            # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
+                            # for training predictor", 0.25); the error of the rest needs no graph
+                            k = max(1, args.batch_size // 4)
+                            trained = rnd_error(rnd.predictor(s_next[:k]), f_next[:k])
+                            with torch.no_grad():
+                                error = torch.cat([trained.detach(), rnd_error(rnd.predictor(s_next[k:]), f_next[k:])])
+                            rnd_std = error.std() if rnd_std is None else 0.99 * rnd_std + 0.01 * error.std()
+                            bonus = error / rnd_std
                             r_mix = r_mix + w_explore * bonus
-                            loss = loss + error.mean()
-                            losses.update(rnd_loss=error, rnd_bonus=bonus)
+                            loss = loss + trained.mean()
+                            losses.update(rnd_loss=trained, rnd_bonus=bonus)
                         # the bonus alone is a non-episodic return (Burda et al. 2019, sec. 2.3), as in rnd_cql.py
                         done = term if w_exploit else torch.zeros_like(term)
                         with torch.no_grad():
@@ -596,11 +630,16 @@ def train(args: Args) -> dict:
                     # detached), so one backward pass of the sum gives each network its own gradient
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
+                    if explore:  # rnd_cql.py's --grad-clip, so that both explorers take the same steps
+                        nn.utils.clip_grad_value_(explore_q.parameters(), EXPLORE_GRAD_CLIP, foreach=True)
                     optimizer.step()
-                    num_updates += 1
-                    if num_updates % args.target_update_period == 0:
-                        critic_target.load_state_dict(critic.state_dict())
-                        if exploring and explore_q is not None:
+                    if update:
+                        num_updates += 1
+                        if num_updates % args.target_update_period == 0:
+                            critic_target.load_state_dict(critic.state_dict())
+                    if explore:
+                        explore_updates += 1
+                        if explore_updates % args.target_update_period == 0:
                             explore_q_target.load_state_dict(explore_q.state_dict())
 
                 # --- log every 1000 steps: the only place that reads losses back (.item())
