@@ -645,6 +645,7 @@ def train(args: Args) -> dict:
                 # --- log every 1000 steps: the only place that reads losses back (.item())
                 if global_step % 1000 == 0:
                     values = {k: v.mean().item() for k, v in losses.items()}
+                    losses.clear()  # logged once: the explorer's losses end with its phase
                     if not all(math.isfinite(v) for v in values.values()):
                         status = "diverged"
                         reason = f"non-finite loss at step {global_step}: " + ", ".join(

@@ -612,6 +612,7 @@ def train(args: Args) -> dict:
 
             if step % LOG_EVERY == 0 or step == args.total_steps:
                 values = {k: float(v.detach()) for k, v in info.items()}
+                info.clear()  # logged once: the explorer's losses end with its phase
                 bad = [k for k, v in values.items() if not np.isfinite(v)]
                 if bad:
                     status, reason = "diverged", f"losses/{bad[0]} is {values[bad[0]]} at step {step}"

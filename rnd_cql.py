@@ -589,6 +589,7 @@ def train(args: Args) -> dict:
             step = global_step + 1
             if step % LOG_EVERY == 0 or step == args.total_steps:
                 values = {k: v.item() for k, v in losses.items()}
+                losses.clear()  # logged once: the explorer's losses end with its phase
                 bad = [k for k, v in values.items() if not np.isfinite(v)]
                 if bad:
                     status, reason = "diverged", f"losses/{bad[0]} is {values[bad[0]]} at step {step}"

@@ -190,6 +190,8 @@ def test_end_to_end_writes_summary_tensorboard_and_dataset(tmp_path):
                 "losses/explore_td_loss", "exploration/rnd_bonus", "exploration/coverage"):
         assert tag in ea.Tags()["scalars"], tag
     assert [e.step for e in ea.Scalars("eval/return_mean")] == [1000, 2000, 3000]
+    assert [e.step for e in ea.Scalars("losses/td_loss")] == [1000, 2000, 3000]
+    assert [e.step for e in ea.Scalars("exploration/rnd_bonus")] == [1000, 2000]  # its last value: step 1500
     assert {"maps/state_density", "maps/value", "maps/eval_trajectory", "maps/rnd_bonus"} <= set(ea.Tags()["images"])
     assert all(e.step <= 1500 for e in ea.Images("maps/rnd_bonus"))  # only during the exploration phase
     assert [e.step for e in ea.Images("maps/explore_value")] == [e.step for e in ea.Images("maps/rnd_bonus")]

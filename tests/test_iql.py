@@ -186,6 +186,8 @@ def test_end_to_end_summary_tensorboard_images(tmp_path):
                 "losses/explore_td_loss", "exploration/rnd_bonus", "exploration/coverage"]:
         assert tag in scalars, tag
     assert [e.step for e in ea.Scalars("eval/return_mean")] == [1_000, 2_000]
+    assert [e.step for e in ea.Scalars("losses/td_loss")] == [1_000, 2_000]
+    assert [e.step for e in ea.Scalars("exploration/rnd_bonus")] == [1_000, 2_000]  # its last value: step 1 200
     images = set(ea.Tags()["images"])
     assert {"maps/state_density", "maps/value", "maps/eval_trajectory", "maps/rnd_bonus"} <= images
     assert [e.step for e in ea.Images("maps/rnd_bonus")] == [1_000]  # only during the exploration phase

@@ -169,6 +169,8 @@ def test_end_to_end_outputs_tensorboard_and_images(tmp_path):
     assert [e.step for e in ea.Scalars("eval/normalized_score")] == [1_000, 2_000]
     assert ea.Scalars("eval/normalized_score")[-1].value == pytest.approx(summary["normalized_score"])
     assert [e.step for e in ea.Scalars("exploration/coverage")] == [1_000, 2_000]
+    assert [e.step for e in ea.Scalars("losses/td_loss")] == [1_000, 2_000]
+    assert [e.step for e in ea.Scalars("exploration/rnd_bonus")] == [1_000]  # not repeated after the phase
     images = set(ea.Tags()["images"])
     assert {"maps/state_density", "maps/rnd_bonus", "maps/value", "maps/eval_trajectory"} <= images
     assert [e.step for e in ea.Images("maps/rnd_bonus")] == [1_000]  # exploration phase only
