@@ -124,6 +124,8 @@ class Args:
     """Adam learning rate of the exploration critic and the RND predictor (rnd_cql.py's; course: 1e-3)"""
     explore_hidden: int = 64
     """width of the exploration critic's two hidden ReLU layers (rnd_cql.py's --q-hidden)"""
+    explore_target_update_period: int = 100
+    """updates between hard copies of the exploration critic into its target (course: 300)"""
     # algorithm
     batch_size: int = 256
     """transitions per gradient step"""
@@ -155,7 +157,7 @@ class Args:
     fourier_sigma: float = 2.0
     """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
     target_update_period: int = 100
-    """copy each critic into its target every this many of its gradient steps"""
+    """copy the AWAC critic into its target every this many gradient steps (course: 300)"""
     train_frequency: int = 3
     """env steps per gradient step of the critic and the actor (offline: every iteration); the exploration
     critic and the RND predictor step at every env step of the exploration phase, as in rnd_cql.py"""
@@ -168,7 +170,7 @@ class ConfigError(ValueError):
 def check_args(args: Args) -> None:
     for flag in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden",
                  "rnd_layers", "rnd_output_size", "critic_hidden", "explore_hidden", "actor_hidden", "actor_layers",
-                 "target_update_period", "train_frequency"):
+                 "target_update_period", "explore_target_update_period", "train_frequency"):
         if getattr(args, flag) <= 0:
             raise ConfigError(f"--{flag.replace('_', '-')} must be positive, got {getattr(args, flag)}")
     for flag in ("num_exploration_steps", "learning_starts", "fourier_features"):
@@ -639,7 +641,7 @@ def train(args: Args) -> dict:
                             critic_target.load_state_dict(critic.state_dict())
                     if explore:
                         explore_updates += 1
-                        if explore_updates % args.target_update_period == 0:
+                        if explore_updates % args.explore_target_update_period == 0:
                             explore_q_target.load_state_dict(explore_q.state_dict())
 
                 # --- log every 1000 steps: the only place that reads losses back (.item())
