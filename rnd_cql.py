@@ -13,8 +13,9 @@ Two double-DQN critics share one replay buffer (the course's "explore or exploit
 Only `terminated` stops bootstrapping; time-limit truncations bootstrap (the course mixed them up).
 The RND predictor and the exploration critic stop training when the exploration phase ends: from then
 on the exploitation critic collects (or, with --offline-exploitation, nothing is collected), so they
-influence nothing. This roughly halves the cost of a default run. With the default flags, iql.py's exploration
-phase is this one transition for transition, so the two exploitation learners can be compared seed by seed.
+influence nothing. This roughly halves the cost of a default run. With the default flags, the exploration
+phases of iql.py and awac.py are this one transition for transition, so the three exploitation learners can
+be compared seed by seed.
 
 Defaults that differ from the course's (the measurements behind each are in the README, "Departures"):
 - exploitation reward (r + 1) * 100 (the course's hint): reaching the goal is the only non-zero reward;
