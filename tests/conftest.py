@@ -1,4 +1,5 @@
-"""Fixtures shared by the scripts' tests: a paper formula written once, independently of every script."""
+"""Fixtures shared by the scripts' tests: a paper formula written once, independently of every script, and
+the check that a script's exploration phase is rnd_cql.py's."""
 import numpy as np
 import pytest
 import torch
@@ -18,3 +19,31 @@ def fourier_reference():
         return torch.cat([torch.sin(z), torch.cos(z)], dim=-1)
 
     return features
+
+
+@pytest.fixture
+def explores_as_rnd_cql(tmp_path):
+    """check(script, unsupervised): at equal exploration flags a seed gives `script` and rnd_cql.py the same
+    exploration-phase data (every saved episode's observations and actions), and another seed other data, so
+    that the comparison could fail. Needs a private MINARI_DATASETS_PATH (each test module sets one)."""
+
+    def check(script, unsupervised: bool) -> None:
+        import minari
+
+        import rnd_cql
+
+        common = dict(env_id="PointmassMedium-v0", seed=3, total_steps=1_500, learning_starts=300,
+                      num_exploration_steps=1_500, eval_every=10_000, eval_episodes=5, batch_size=64, rnd_hidden=64,
+                      unsupervised_exploration=unsupervised, progress=False)
+        rnd_cql.train(rnd_cql.Args(**common, save_dataset_id="test/rnd-cql-v0", runs_dir=str(tmp_path / "a")))
+        script.train(script.Args(**common, save_dataset_id="test/script-v0", runs_dir=str(tmp_path / "b")))
+        a, b = (list(minari.load_dataset(name).iterate_episodes()) for name in ("test/rnd-cql-v0", "test/script-v0"))
+        assert sum(len(ep.actions) for ep in a) == 1_500 and len(a) == len(b)
+        for ep_a, ep_b in zip(a, b):
+            assert np.array_equal(ep_a.observations, ep_b.observations) and np.array_equal(ep_a.actions, ep_b.actions)
+        script.train(script.Args(**{**common, "seed": 4}, save_dataset_id="test/script-seed4-v0",
+                                 runs_dir=str(tmp_path / "c")))
+        c = list(minari.load_dataset("test/script-seed4-v0").iterate_episodes())
+        assert not np.array_equal(c[0].observations, b[0].observations)
+
+    return check
