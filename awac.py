@@ -120,10 +120,12 @@ class Args:
     """output size of the RND target and predictor"""
     explore_gamma: float = 0.95
     """discount of the exploration critic, kept apart from --gamma as in rnd_cql.py"""
+    rnd_gamma: float = 0.99
+    """EMA factor of the running standard deviation that normalises the bonus (course: rnd_gamma)"""
     explore_learning_rate: float = 3e-3
     """Adam learning rate of the exploration critic and the RND predictor (rnd_cql.py's; course: 1e-3)"""
     explore_hidden: int = 64
-    """width of the exploration critic's two hidden ReLU layers (rnd_cql.py's --q-hidden)"""
+    """width of the exploration critic's two hidden ReLU layers"""
     explore_target_update_period: int = 100
     """updates between hard copies of the exploration critic into its target (course: 300)"""
     # algorithm
@@ -179,7 +181,7 @@ def check_args(args: Args) -> None:
     for flag in ("learning_rate", "explore_learning_rate", "actor_learning_rate", "lam", "max_weight", "fourier_sigma"):
         if getattr(args, flag) is not None and not getattr(args, flag) > 0:  # also rejects nan
             raise ConfigError(f"--{flag.replace('_', '-')} must be > 0, got {getattr(args, flag)}")
-    for flag in ("eps", "gamma", "explore_gamma"):
+    for flag in ("eps", "gamma", "explore_gamma", "rnd_gamma"):
         if not 0.0 <= getattr(args, flag) <= 1.0:
             raise ConfigError(f"--{flag.replace('_', '-')} must be in [0, 1], got {getattr(args, flag)}")
     if args.save_dataset_id is not None:
@@ -516,7 +518,7 @@ def train(args: Args) -> dict:
     groups.append({"params": actor.parameters(), "lr": args.actor_learning_rate})
     # One Adam for all: a network whose loss is absent this step has grad None and is skipped.
     optimizer = torch.optim.Adam(groups, fused=True)
-    rnd_std = None  # running std of the bonus (the course's EMA 0.99), from the first batch on
+    rnd_std = None  # running std of the bonus (EMA factor --rnd-gamma), from the first batch on
 
     snapshot = lambda: {"actor": copy.deepcopy(actor.state_dict()), "critic": copy.deepcopy(critic.state_dict())}
 
@@ -614,7 +616,8 @@ def train(args: Args) -> dict:
                             trained = rnd_error(rnd.predictor(s_next[:k]), f_next[:k])
                             with torch.no_grad():
                                 error = torch.cat([trained.detach(), rnd_error(rnd.predictor(s_next[k:]), f_next[k:])])
-                            rnd_std = error.std() if rnd_std is None else 0.99 * rnd_std + 0.01 * error.std()
+                            batch_std, g = error.std(), args.rnd_gamma
+                            rnd_std = batch_std if rnd_std is None else g * rnd_std + (1 - g) * batch_std
                             bonus = error / rnd_std
                             r_mix = r_mix + w_explore * bonus
                             loss = loss + trained.mean()

@@ -121,6 +121,12 @@ class Args:
     """output size of the RND networks"""
     explore_gamma: float = 0.95
     """discount of the exploration critic, kept apart from --gamma as in rnd_cql.py"""
+    rnd_gamma: float = 0.99
+    """EMA factor of the running standard deviation that normalises the bonus (course: rnd_gamma)"""
+    explore_learning_rate: float = 3e-3
+    """Adam learning rate of the exploration critic and the RND predictor (course: 1e-3)"""
+    explore_hidden: int = 64
+    """width of the exploration critic's two hidden layers"""
     explore_target_update_period: int = 100
     """updates between hard copies of the exploration critic into its target (course: 300)"""
     # algorithm
@@ -160,19 +166,19 @@ class ConfigError(ValueError):
 
 def check_args(args: Args) -> None:
     for name in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden",
-                 "rnd_layers", "rnd_output_size", "hidden_size", "target_update_period", "explore_target_update_period",
-                 "train_frequency"):
+                 "rnd_layers", "rnd_output_size", "hidden_size", "explore_hidden", "target_update_period",
+                 "explore_target_update_period", "train_frequency"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     for name in ("num_exploration_steps", "learning_starts", "fourier_features"):
         if getattr(args, name) < 0:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
-    for name in ("eps", "gamma", "explore_gamma"):
+    for name in ("eps", "gamma", "explore_gamma", "rnd_gamma"):
         if not 0.0 <= getattr(args, name) <= 1.0:
             raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1], got {getattr(args, name)}")
     if not 0.0 < args.expectile < 1.0:
         raise ConfigError(f"--expectile must be in (0, 1), got {args.expectile}")
-    for name in ("beta", "learning_rate", "max_weight", "fourier_sigma"):
+    for name in ("beta", "learning_rate", "explore_learning_rate", "max_weight", "fourier_sigma"):
         if not getattr(args, name) > 0.0:
             raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
     if args.save_dataset_id and (args.dataset_id or args.num_exploration_steps == 0):
@@ -454,14 +460,13 @@ def train(args: Args) -> dict:
     device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
     torch.set_flush_denormal(True)  # saturated tanh units of the RND nets make denormal gradients, ~10x slower
 
-    def net(out_dim: int) -> nn.Module:
-        return FourierMLP(env.observation_space, out_dim, args.hidden_size, args.fourier_features,
-                          args.fourier_sigma).to(device)
+    def net(out_dim: int, hidden: int = args.hidden_size) -> nn.Module:
+        return FourierMLP(env.observation_space, out_dim, hidden, args.fourier_features, args.fourier_sigma).to(device)
 
     # drawn in rnd_cql.py's order (two critics, the explorer and its target, f, f_hat), so that with the
     # default flags a seed gives both scripts the same exploration networks and exploration-phase data
     q_net = nn.ModuleList([net(n_actions) for _ in range(2)])
-    explore_q, explore_target = net(n_actions), net(n_actions)
+    explore_q, explore_target = net(n_actions, args.explore_hidden), net(n_actions, args.explore_hidden)
     explore_target.load_state_dict(explore_q.state_dict())
     explore_target.requires_grad_(False)
     rnd_target = mlp(obs_dim, args.rnd_output_size, args.rnd_hidden, args.rnd_layers, nn.Tanh).to(device)
@@ -472,9 +477,12 @@ def train(args: Args) -> dict:
     q_target_net = copy.deepcopy(q_net).requires_grad_(False)
     v_net = net(1)
     actor = net(n_actions)
-    rnd_std = None  # running std of the bonus (the course's EMA 0.99), from the first batch on
-    nets = [q_net, v_net, actor, explore_q, rnd_predictor]  # params without a grad are skipped by Adam
-    optimizer = torch.optim.Adam([p for n in nets for p in n.parameters()], lr=args.learning_rate,
+    rnd_std = None  # running std of the bonus (EMA factor --rnd-gamma), from the first batch on
+    # one Adam, one learning rate per phase; a parameter without a gradient at a step is skipped
+    explorers = [p for n in (explore_q, rnd_predictor) for p in n.parameters()]
+    groups = [{"params": [p for n in (q_net, v_net, actor) for p in n.parameters()]},
+              {"params": explorers, "lr": args.explore_learning_rate}]
+    optimizer = torch.optim.Adam(groups, lr=args.learning_rate,
                                  **({"fused": True} if device.type == "cpu" else {"foreach": True}))
     models = {"q": q_net, "q_target": q_target_net, "v": v_net, "actor": actor}
 
@@ -580,7 +588,8 @@ def train(args: Args) -> dict:
                         trained = rnd_bonus(rnd_predictor(s_next[:k]), f_next[:k])
                         with torch.no_grad():  # one f_hat forward per state: the trained quarter's error is reused
                             error = torch.cat([trained.detach(), rnd_bonus(rnd_predictor(s_next[k:]), f_next[k:])])
-                        rnd_std = error.std() if rnd_std is None else 0.99 * rnd_std + 0.01 * error.std()
+                        batch_std, g = error.std(), args.rnd_gamma
+                        rnd_std = batch_std if rnd_std is None else g * rnd_std + (1 - g) * batch_std
                         r_int = error / rnd_std
                         r_mix = r_mix + w_explore * r_int
                         losses["rnd_loss"] = trained.mean()

@@ -120,6 +120,8 @@ class Args:
     """Adam learning rate of the exploration critic and the RND predictor (course: 1e-3)"""
     explore_target_update_period: int = 100
     """updates between hard copies of the exploration critic into its target (course: 300)"""
+    explore_hidden: int = 64
+    """width of the exploration critic's two hidden layers"""
     # algorithm
     batch_size: int = 256
     """transitions per gradient update"""
@@ -128,7 +130,7 @@ class Args:
     learning_rate: float = 1e-3
     """Adam learning rate of the exploitation critic"""
     q_hidden: int = 64
-    """width of the critics' two hidden layers"""
+    """width of the exploitation critic's two hidden layers"""
     fourier_features: int = 32
     """random Fourier features of the critics' input (0: the course's MLP on the raw observation)"""
     fourier_sigma: float = 2.0
@@ -154,7 +156,7 @@ class ConfigError(ValueError):
 
 def check_args(args: Args) -> None:
     positive = ["total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
-                "rnd_output_size", "q_hidden", "train_frequency", "target_update_period",
+                "rnd_output_size", "q_hidden", "explore_hidden", "train_frequency", "target_update_period",
                 "explore_target_update_period"]
     for name in positive:
         if getattr(args, name) <= 0:
@@ -455,14 +457,14 @@ def train(args: Args) -> dict:
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     torch.set_flush_denormal(True)  # saturated tanh units of the RND nets make denormal gradients, ~10x slower
 
-    def critic(lr: float):
-        q, q_target = (QNetwork(env.observation_space, n_actions, args.q_hidden, args.fourier_features,
+    def critic(lr: float, hidden: int):
+        q, q_target = (QNetwork(env.observation_space, n_actions, hidden, args.fourier_features,
                                 args.fourier_sigma).to(device) for _ in range(2))
         q_target.load_state_dict(q.state_dict())
         return q, q_target, torch.optim.Adam(q.parameters(), lr=lr, fused=True)
 
-    exploit_q, exploit_target, exploit_opt = critic(args.learning_rate)
-    explore_q, explore_target, explore_opt = critic(args.explore_learning_rate)
+    exploit_q, exploit_target, exploit_opt = critic(args.learning_rate, args.q_hidden)
+    explore_q, explore_target, explore_opt = critic(args.explore_learning_rate, args.explore_hidden)
     rnd_target, rnd_predictor = (m.to(device) for m in rnd_networks(obs_dim, args))
     rnd_opt = torch.optim.Adam(rnd_predictor.parameters(), lr=args.explore_learning_rate, fused=True)
     rnd_std = None  # running std of the bonus (course: running_rnd_rew_std with rnd_gamma)

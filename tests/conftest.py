@@ -23,11 +23,12 @@ def fourier_reference():
 
 @pytest.fixture
 def explores_as_rnd_cql(tmp_path):
-    """check(script, unsupervised): at equal exploration flags a seed gives `script` and rnd_cql.py the same
-    exploration-phase data (every saved episode's observations and actions), and another seed other data, so
-    that the comparison could fail. Needs a private MINARI_DATASETS_PATH (each test module sets one)."""
+    """check(script, unsupervised, other_flags): at equal exploration flags (the defaults, or with `other_flags`
+    every exploration flag away from its default) a seed gives `script` and rnd_cql.py the same exploration-phase
+    data (every saved episode's observations and actions), and another seed other data, so that the comparison
+    could fail. Needs a private MINARI_DATASETS_PATH (each test module sets one)."""
 
-    def check(script, unsupervised: bool) -> None:
+    def check(script, unsupervised: bool, other_flags: bool = False) -> None:
         import minari
 
         import rnd_cql
@@ -35,6 +36,9 @@ def explores_as_rnd_cql(tmp_path):
         common = dict(env_id="PointmassMedium-v0", seed=3, total_steps=1_500, learning_starts=300,
                       num_exploration_steps=1_500, eval_every=10_000, eval_episodes=5, batch_size=64, rnd_hidden=64,
                       unsupervised_exploration=unsupervised, progress=False)
+        if other_flags:
+            common.update(explore_gamma=0.9, rnd_gamma=0.9, explore_learning_rate=1e-3, explore_hidden=32,
+                          explore_target_update_period=50, rnd_layers=1, rnd_output_size=3, eps=0.3)
         rnd_cql.train(rnd_cql.Args(**common, save_dataset_id="test/rnd-cql-v0", runs_dir=str(tmp_path / "a")))
         script.train(script.Args(**common, save_dataset_id="test/script-v0", runs_dir=str(tmp_path / "b")))
         a, b = (list(minari.load_dataset(name).iterate_episodes()) for name in ("test/rnd-cql-v0", "test/script-v0"))

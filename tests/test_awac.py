@@ -261,6 +261,11 @@ def test_exploration_phase_is_rnd_cqls_transition_for_transition(explores_as_rnd
     explores_as_rnd_cql(awac, unsupervised)
 
 
+def test_exploration_flags_mean_what_they_mean_in_rnd_cql(explores_as_rnd_cql):
+    """Every exploration flag of rnd_cql.py, set away from its default, still gives both scripts the same data."""
+    explores_as_rnd_cql(awac, False, other_flags=True)
+
+
 # ------------------------------------------------------------------------------------------ faults
 def test_nan_stops_and_keeps_the_last_good_model(tmp_path):
     summary = run(tmp_path, exploit_rew_shift=0.0, exploit_rew_scale=1e39)  # r * 1e39 = -inf in float32
@@ -300,6 +305,7 @@ BAD = [
     (dict(eps=1.5), "--eps"),
     (dict(eps=-0.1), "--eps"),
     (dict(explore_gamma=1.5), "--explore-gamma"),
+    (dict(rnd_gamma=1.5), "--rnd-gamma"),
     (dict(explore_learning_rate=0.0), "--explore-learning-rate"),
     (dict(explore_hidden=0), "--explore-hidden"),
     (dict(explore_target_update_period=0), "--explore-target-update-period"),

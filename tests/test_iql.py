@@ -273,6 +273,11 @@ def test_exploration_phase_is_rnd_cqls_transition_for_transition(explores_as_rnd
     explores_as_rnd_cql(iql, unsupervised)
 
 
+def test_exploration_flags_mean_what_they_mean_in_rnd_cql(explores_as_rnd_cql):
+    """Every exploration flag of rnd_cql.py, set away from its default, still gives both scripts the same data."""
+    explores_as_rnd_cql(iql, False, other_flags=True)
+
+
 # ---------------------------------------------------------------- bad input
 BAD_FLAGS = [
     (["--expectile", "1.0"], "--expectile must be in (0, 1)"),
@@ -281,6 +286,9 @@ BAD_FLAGS = [
     (["--beta", "-1"], "--beta must be > 0"),
     (["--eps", "1.5"], "--eps must be in [0, 1]"),
     (["--explore-gamma", "1.5"], "--explore-gamma must be in [0, 1]"),
+    (["--rnd-gamma", "-0.1"], "--rnd-gamma must be in [0, 1]"),
+    (["--explore-learning-rate", "0"], "--explore-learning-rate must be > 0"),
+    (["--explore-hidden", "0"], "--explore-hidden must be >= 1"),
     (["--total-steps", "0"], "--total-steps must be >= 1"),
     (["--num-exploration-steps", "-5"], "--num-exploration-steps must be >= 0"),
     (["--env-id", "NoSuchEnv-v0"], "--env-id 'NoSuchEnv-v0' is not a registered"),

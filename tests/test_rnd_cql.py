@@ -276,6 +276,7 @@ def test_bad_flag_exits_2_with_one_line_and_no_run_dir(tmp_path, flags, starts):
     (dict(cql_alpha=-1.0), "--cql-alpha"),
     (dict(explore_learning_rate=0.0), "--explore-learning-rate"),
     (dict(explore_target_update_period=0), "--explore-target-update-period"),
+    (dict(explore_hidden=0), "--explore-hidden"),
     (dict(batch_size=3_000), "--batch-size"),  # more than the 2000 transitions the run will collect
     (dict(offline_exploitation=True, batch_size=1_500), "--batch-size"),  # 1000 exploration steps of data
     (dict(dataset_id="test/missing-v0"), "--dataset-id"),
