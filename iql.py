@@ -158,6 +158,9 @@ class Args:
     """updates between hard copies of Q into its target"""
     train_frequency: int = 3
     """env steps per gradient update (with --dataset-id every step is an update)"""
+    train_during_exploration: bool = True
+    """update Q, V and the policy during the exploration phase too; off: only from its end on, fresh, on its
+    data (with --train-frequency 1 this solves VeryHard with a 30 000-step phase; see the README)"""
 
 
 class ConfigError(ValueError):
@@ -181,6 +184,9 @@ def check_args(args: Args) -> None:
     for name in ("beta", "learning_rate", "explore_learning_rate", "max_weight", "fourier_sigma"):
         if not getattr(args, name) > 0.0:
             raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
+    if not args.train_during_exploration and not args.dataset_id and args.num_exploration_steps >= args.total_steps:
+        raise ConfigError(f"--no-train-during-exploration needs --total-steps above --num-exploration-steps "
+                          f"({args.num_exploration_steps}), got {args.total_steps}: IQL would never be trained")
     if args.save_dataset_id and (args.dataset_id or args.num_exploration_steps == 0):
         raise ConfigError("--save-dataset-id needs an exploration phase (no --dataset-id, --num-exploration-steps >= 1)")
 
@@ -559,7 +565,8 @@ def train(args: Args) -> dict:
                     writer.add_scalar("charts/episodic_length", ep_length, step)
                     (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
 
-            update = not online or t >= args.learning_starts and t % args.train_frequency == 0
+            update = not online or (t >= args.learning_starts and t % args.train_frequency == 0
+                                    and (args.train_during_exploration or not exploring))
             # the exploration critic and f_hat step at every step of the phase, as in rnd_cql.py, so that
             # both scripts explore alike (the IQL networks keep --train-frequency)
             explore = exploring and not random_exploration and t >= args.learning_starts

@@ -204,6 +204,22 @@ def test_deterministic_with_same_seed(tmp_path):
     assert c["return_mean"] != a["return_mean"] or c["coverage"] != a["coverage"]
 
 
+def test_no_train_during_exploration_trains_only_after_the_phase_on_the_same_data(tmp_path):
+    """IQL's networks start updating at the phase's end, and the exploration data do not change."""
+    import minari
+
+    args = dict(SHORT, num_exploration_steps=1_500, train_frequency=1)
+    on = iql.train(iql.Args(**args, save_dataset_id="test/on-v0", runs_dir=str(tmp_path / "on")))
+    off = iql.train(iql.Args(**args, train_during_exploration=False, save_dataset_id="test/off-v0",
+                             runs_dir=str(tmp_path / "off")))
+    assert on["num_updates"] == 2_000 - SHORT["learning_starts"] and off["num_updates"] == 500
+    ea = EventAccumulator(off["run_dir"], size_guidance={"scalars": 0})
+    ea.Reload()
+    assert [e.step for e in ea.Scalars("losses/td_loss")] == [2_000]  # no IQL loss during the phase
+    a, b = (list(minari.load_dataset(name).iterate_episodes()) for name in ("test/on-v0", "test/off-v0"))
+    assert len(a) == len(b) and all(np.array_equal(x.observations, y.observations) for x, y in zip(a, b))
+
+
 def test_any_box_discrete_env_and_offline_dataset(tmp_path):
     # CartPole: no pointmass extras; --save-dataset-id then --dataset-id trains offline on that data
     s = iql.train(iql.Args(env_id="CartPole-v1", total_steps=800, learning_starts=200, num_exploration_steps=600,
@@ -289,6 +305,7 @@ BAD_FLAGS = [
     (["--rnd-gamma", "-0.1"], "--rnd-gamma must be in [0, 1]"),
     (["--explore-learning-rate", "0"], "--explore-learning-rate must be > 0"),
     (["--explore-hidden", "0"], "--explore-hidden must be >= 1"),
+    (["--no-train-during-exploration", "--total-steps", "10000"], "--no-train-during-exploration needs --total-steps"),
     (["--total-steps", "0"], "--total-steps must be >= 1"),
     (["--num-exploration-steps", "-5"], "--num-exploration-steps must be >= 0"),
     (["--env-id", "NoSuchEnv-v0"], "--env-id 'NoSuchEnv-v0' is not a registered"),
