@@ -36,6 +36,8 @@ Defaults that differ from the course's (the measurements behind each are in the 
     python iql.py --expectile 0.9
     python iql.py --env-id PointmassMedium-v0 --num-exploration-steps 20000 --unsupervised-exploration
     python iql.py --env-id PointmassEasy-v0 --dataset-id pointmass/easy-noisy-oracle-v0
+    python iql.py --env-id PointmassVeryHard-v0 --num-exploration-steps 30000 --gamma 0.99 \
+        --no-train-during-exploration --train-frequency 1          # VeryHard: a longer phase, IQL after it
     python iql.py --env-id CartPole-v1 --no-use-rnd          # any Box-observation, Discrete-action env
 """
 
