@@ -33,7 +33,7 @@ def explores_as_rnd_cql(tmp_path):
 
         import rnd_cql
 
-        common = dict(env_id="PointmassMedium-v0", seed=3, total_steps=1_500, learning_starts=300,
+        common = dict(env_id="PointmassMedium-v0", seed=3, total_steps=1_600, learning_starts=300,
                       num_exploration_steps=1_500, eval_every=10_000, eval_episodes=5, batch_size=64, rnd_hidden=64,
                       unsupervised_exploration=unsupervised, progress=False)
         if other_flags:
