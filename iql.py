@@ -457,6 +457,8 @@ def train(args: Args) -> dict:
         check_new_dataset_id(args.save_dataset_id)
     is_pm = pointmass.is_pointmass(args.env_id)
     exploration_steps = args.num_exploration_steps if online else 0
+    # IQL's first update: by default the phase's end (see --train-during-exploration)
+    train_starts = max(args.learning_starts, 0 if args.train_during_exploration else exploration_steps)
     random_exploration = args.unsupervised_exploration and not args.use_rnd  # no bonus to learn from
 
     # seeding: everything random below draws from these
@@ -570,8 +572,7 @@ def train(args: Args) -> dict:
                     writer.add_scalar("charts/episodic_length", ep_length, step)
                     (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
 
-            update = not online or (t >= args.learning_starts and t % args.train_frequency == 0
-                                    and (args.train_during_exploration or not exploring))
+            update = not online or t >= train_starts and t % args.train_frequency == 0
             # the exploration critic and f_hat step at every step of the phase, as in rnd_cql.py, so that
             # both scripts explore alike (the IQL networks keep --train-frequency)
             explore = exploring and not random_exploration and t >= args.learning_starts
