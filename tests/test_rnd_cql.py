@@ -334,6 +334,7 @@ def test_help_documents_every_flag(capsys):
 # ---- learning -----------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_learns_easy_maze(tmp_path):
-    summary = rnd_cql.train(Args(env_id="PointmassEasy-v0", total_steps=10_000, num_exploration_steps=4_000,
+    # 15 000 steps: seeds 1 to 12 score 89 to 101 here; with 10 000, 3 of seeds 1 to 7 stayed under 80
+    summary = rnd_cql.train(Args(env_id="PointmassEasy-v0", total_steps=15_000, num_exploration_steps=4_000,
                                  learning_starts=1_000, eval_every=5_000, runs_dir=str(tmp_path), progress=False))
     assert summary["normalized_score"] >= 80, summary
