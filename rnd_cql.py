@@ -19,7 +19,7 @@ be compared seed by seed.
 
 Defaults that differ from the course's (the measurements behind each are in the README, "Departures"):
 - exploitation reward (r + 1) * 100 (the course's hint): reaching the goal is the only non-zero reward;
-- exploitation critic: CQL alpha 0.5 (course 0, double DQN), gamma 0.99 and a target copy every 30 updates
+- exploitation critic: CQL alpha 1 (course 0, double DQN), gamma 0.99 and a target copy every 30 updates
   (course 0.95 and 300), one update every 3 env steps (course: every step);
 - exploration critic and RND predictor: lr 3e-3 (course 1e-3), a target copy every 100 updates (course 300);
 - RND target initialised N(0, 1) (course U[0, 1), which saturates every tanh and flattens the bonus);
@@ -146,7 +146,7 @@ class Args:
     """r' = (r + shift) * scale for the exploitation critic (course default 0; its hint: 1)"""
     exploit_rew_scale: float = 100.0
     """see --exploit-rew-shift (course default 1; its hint: 100)"""
-    cql_alpha: float = 0.5
+    cql_alpha: float = 1.0
     """weight alpha of the CQL regulariser; 0 is double DQN (the course's default)"""
 
 
