@@ -1,4 +1,5 @@
-"""Every command line that README.md and the scripts' docstrings show still parses with today's flags.
+"""Every command line that README.md, results/NOTES.md and the scripts' docstrings show still parses with
+today's flags.
 
 A renamed or removed flag otherwise leaves the README's copy-paste commands broken without any test noticing.
 """
@@ -40,15 +41,20 @@ def docstring_commands(module) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip().startswith("python ")]
 
 
-COMMANDS = python_commands((ROOT / "README.md").read_text()) + [
+README_COMMANDS = python_commands((ROOT / "README.md").read_text())
+NOTES_COMMANDS = python_commands((ROOT / "results" / "NOTES.md").read_text())  # the experiment notes
+COMMANDS = README_COMMANDS + NOTES_COMMANDS + [
     cmd for module in ALGORITHMS.values() for cmd in docstring_commands(module)]
 
 
 def test_the_extraction_finds_the_readme_commands():
-    # the README's usage, course experiments, datasets and results sections hold about 30 of them
-    assert len(COMMANDS) >= 30
-    assert "python iql.py --expectile 0.9" in COMMANDS
-    assert {cmd.split()[1] for cmd in COMMANDS} == set(SCRIPTS)
+    # the README's usage, course experiments, datasets and results sections hold about 30 of them,
+    # and the notes the commands of the investigations behind the defaults
+    assert len(README_COMMANDS) >= 25
+    assert len(README_COMMANDS) + len(NOTES_COMMANDS) >= 35
+    # the README's first usage example (its line ends with a comment)
+    assert ["python", "iql.py", "--expectile", "0.9"] in [shlex.split(c, comments=True) for c in README_COMMANDS]
+    assert {cmd.split()[1] for cmd in README_COMMANDS} == set(SCRIPTS)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
