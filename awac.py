@@ -29,7 +29,8 @@ Defaults that differ from the course's (the measurements behind each are in the 
 - critic 2x64 ReLU (the course's), actor 2x64 tanh at lr 3e-4 (course 4x512 at 1e-4), both on 32 random
   Fourier features (sigma 2) of the observation, as in rnd_cql.py and iql.py;
 - one gradient step of the critic and the actor per 3 env steps (or iterations with --dataset-id), hard
-  target copies every 100 of them (course: every step, every 300);
+  target copies every 100 of them (course: every step, every 300), from the exploration phase's end on,
+  as in iql.py (course: from --learning-starts on; --train-during-exploration);
 - the exploration phase's departures are rnd_cql.py's (RND target N(0, 1), exploration lr 3e-3, gradient
   components clipped at 10, f_hat trained on a quarter of each batch).
 
@@ -163,6 +164,9 @@ class Args:
     train_frequency: int = 3
     """env steps per gradient step of the critic and the actor (offline: every iteration); the exploration
     critic and the RND predictor step at every env step of the exploration phase, as in rnd_cql.py"""
+    train_during_exploration: bool = False
+    """update the critic and the actor during the exploration phase too (course: from --learning-starts on);
+    off: only from its end on, as in iql.py (nothing reads them during the phase but its evaluations)"""
 
 
 class ConfigError(ValueError):
@@ -191,6 +195,9 @@ def check_args(args: Args) -> None:
             raise ConfigError("--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)")
         if not re.fullmatch(r"([-\w]+/)*[-\w]+?-v\d+", args.save_dataset_id):
             raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} must look like [namespace/]name-vN")
+    if args.dataset_id is None and not args.train_during_exploration and args.num_exploration_steps >= args.total_steps:
+        raise ConfigError(f"--total-steps must be above --num-exploration-steps ({args.num_exploration_steps}), got "
+                          f"{args.total_steps}: AWAC trains after the phase (or add --train-during-exploration)")
     if args.dataset_id is None:
         collected = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
         if args.batch_size > collected:
@@ -488,6 +495,7 @@ def train(args: Args) -> dict:
             raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} already exists; choose a new name")
     is_pm = pointmass.is_pointmass(args.env_id)
     explore_end = 0 if offline else args.num_exploration_steps
+    train_starts = max(args.learning_starts, 0 if args.train_during_exploration else explore_end)
 
     run_dir = make_run_dir(args)
     write_atomic(run_dir / "config.json", lambda p: p.write_text(json.dumps(asdict(args), indent=2)))
@@ -591,9 +599,9 @@ def train(args: Args) -> dict:
                     if args.save_dataset_id is not None and global_step == min(explore_end, args.total_steps):
                         rb.to_minari(args.save_dataset_id, env)
 
-                # --- gradient steps: AWAC's networks every --train-frequency env steps; the exploration critic and
-                # f_hat at every step of the phase, as in rnd_cql.py, so that both scripts explore alike
-                update = offline or global_step > args.learning_starts and global_step % args.train_frequency == 0
+                # --- gradient steps: AWAC's networks every --train-frequency env steps once the phase is over; the
+                # exploration critic and f_hat at every step of the phase, as in rnd_cql.py, so both explore alike
+                update = offline or global_step > train_starts and global_step % args.train_frequency == 0
                 explore = exploring and explore_q is not None and global_step > args.learning_starts
                 if (update or explore) and rb.size >= args.batch_size:
                     s, a, r, s_next, term, f_next = rb.sample(args.batch_size, device)

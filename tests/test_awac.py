@@ -180,7 +180,8 @@ def test_end_to_end_writes_summary_tensorboard_and_dataset(tmp_path):
     assert (run_dir / "model.pt").exists() and not list(run_dir.glob("*.tmp"))
     assert summary["status"] == "completed" and summary["global_step"] == 3000
     assert summary["args"]["lam"] == 0.1  # the default lam online
-    assert summary["num_updates"] == len(range(501, 3001, 3)) and summary["eval_episodes"] == 100  # every 3rd step
+    # every 3rd step from the phase's end on
+    assert summary["num_updates"] == len(range(1503, 3001, 3)) and summary["eval_episodes"] == 100
     assert 0 <= summary["success_rate"] <= 1 and 0 < summary["coverage"] <= 1
     ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
     ea.Reload()
@@ -190,7 +191,7 @@ def test_end_to_end_writes_summary_tensorboard_and_dataset(tmp_path):
                 "losses/explore_td_loss", "exploration/rnd_bonus", "exploration/coverage"):
         assert tag in ea.Tags()["scalars"], tag
     assert [e.step for e in ea.Scalars("eval/return_mean")] == [1000, 2000, 3000]
-    assert [e.step for e in ea.Scalars("losses/td_loss")] == [1000, 2000, 3000]
+    assert [e.step for e in ea.Scalars("losses/td_loss")] == [2000, 3000]  # no AWAC loss during the phase
     assert [e.step for e in ea.Scalars("exploration/rnd_bonus")] == [1000, 2000]  # its last value: step 1500
     assert {"maps/state_density", "maps/value", "maps/eval_trajectory", "maps/rnd_bonus"} <= set(ea.Tags()["images"])
     assert all(e.step <= 1500 for e in ea.Images("maps/rnd_bonus"))  # only during the exploration phase
@@ -206,6 +207,18 @@ def test_determinism(tmp_path):
     a, b = run(tmp_path / "a", **args), run(tmp_path / "b", **args)
     strip = lambda s: {k: v for k, v in s.items() if k not in TIMING and k != "args"}
     assert strip(a) == strip(b)
+
+
+def test_awac_trains_after_the_phase_unless_told_otherwise_on_the_same_data(tmp_path):
+    """By default AWAC's networks start updating at the phase's end; the exploration data do not depend on it."""
+    import minari
+
+    args = dict(total_steps=2000, num_exploration_steps=1500, train_frequency=1)
+    on = run(tmp_path / "on", **args, train_during_exploration=True, save_dataset_id="test/on-v0")
+    off = run(tmp_path / "off", **args, save_dataset_id="test/off-v0")
+    assert on["num_updates"] == 2000 - SHORT["learning_starts"] and off["num_updates"] == 500
+    a, b = (list(minari.load_dataset(name).iterate_episodes()) for name in ("test/on-v0", "test/off-v0"))
+    assert len(a) == len(b) and all(np.array_equal(x.observations, y.observations) for x, y in zip(a, b))
 
 
 def test_any_box_discrete_env_runs(tmp_path):
@@ -247,7 +260,7 @@ def test_exploration_critic_treats_the_goal_as_terminal_only_with_the_env_reward
     masks, real = [], awac.double_dqn_target
     monkeypatch.setattr(awac, "double_dqn_target",
                         lambda r, term, *a: (masks.append(term.clone()), real(r, term, *a))[1])
-    summary = run(tmp_path, unsupervised_exploration=unsupervised, total_steps=1500, num_exploration_steps=1500)
+    summary = run(tmp_path, unsupervised_exploration=unsupervised, total_steps=1600, num_exploration_steps=1500)
     masks = torch.cat(masks)
     assert summary["status"] == "completed" and len(masks) > 0
     assert masks.sum() == 0 if unsupervised else masks.sum() > 0  # Easy's goal is in the data either way
@@ -271,7 +284,7 @@ def test_nan_stops_and_keeps_the_last_good_model(tmp_path):
     summary = run(tmp_path, exploit_rew_shift=0.0, exploit_rew_scale=1e39)  # r * 1e39 = -inf in float32
     run_dir = Path(summary["run_dir"])
     assert summary["status"] == "diverged" and "non-finite" in summary["reason"]
-    assert summary["global_step"] == 1000 and math.isfinite(summary["return_mean"])
+    assert summary["global_step"] == 2000 and math.isfinite(summary["return_mean"])  # first log after the phase
     assert (run_dir / "model.pt").exists() and list(run_dir.glob("events.out.tfevents.*"))
     model = torch.load(run_dir / "model.pt")
     assert all(torch.isfinite(v).all() for v in model["critic"].values())
@@ -290,7 +303,7 @@ def test_ctrl_c_writes_an_interrupted_summary(tmp_path, monkeypatch):
 
     monkeypatch.setattr(awac, "awac_actor_loss", interrupt_later)
     summary = run(tmp_path)
-    assert summary["status"] == "interrupted" and summary["global_step"] == 501 + 3 * 99  # the 100th update
+    assert summary["status"] == "interrupted" and summary["global_step"] == 1503 + 3 * 99  # the 100th update
     assert json.loads((Path(summary["run_dir"]) / "summary.json").read_text())["status"] == "interrupted"
 
 
@@ -300,6 +313,7 @@ BAD = [
     (dict(env_id="Pendulum-v1"), "--env-id"),  # Box actions
     (dict(env_id="FrozenLake-v1"), "--env-id"),  # Discrete observations
     (dict(total_steps=0), "--total-steps"),
+    (dict(total_steps=1500), "--total-steps must be above --num-exploration-steps (1500), got 1500"),
     (dict(num_exploration_steps=-1), "--num-exploration-steps"),
     (dict(eval_every=0), "--eval-every"),
     (dict(eps=1.5), "--eps"),
