@@ -386,7 +386,7 @@ def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(prediction - target.detach(), dim=-1)
 
 
-def double_dqn_target(rewards, next_q_online, next_q_target, terminated, gamma: float) -> torch.Tensor:
+def double_dqn_target(rewards, terminated, next_q_online, next_q_target, gamma: float) -> torch.Tensor:
     """r + gamma (1 - terminated) Q_target(s', argmax_a Q(s', a)) (van Hasselt et al. 2016)."""
     next_a = next_q_online.argmax(1, keepdim=True)
     return (rewards + gamma * (1.0 - terminated) * next_q_target.gather(1, next_a).squeeze(1)).detach()
@@ -618,8 +618,8 @@ def train(args: Args) -> dict:
                     # the bonus alone is a non-episodic return (Burda et al. 2019, sec. 2.3), as in rnd_cql.py
                     done = b["terminated"] if w_exploit else torch.zeros_like(b["terminated"])
                     with torch.no_grad():
-                        y_explore = double_dqn_target(r_mix, explore_q(b["next_obs"]), explore_target(b["next_obs"]),
-                                                      done, args.explore_gamma)
+                        y_explore = double_dqn_target(r_mix, done, explore_q(b["next_obs"]),
+                                                      explore_target(b["next_obs"]), args.explore_gamma)
                     q_explore = explore_q(b["obs"]).gather(1, a).squeeze(1)
                     losses["explore_td_loss"] = F.smooth_l1_loss(q_explore, y_explore)
                 # every target is detached, so the losses touch disjoint parameters: one backward pass of their

@@ -340,7 +340,7 @@ def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(prediction - target, dim=1)
 
 
-def double_dqn_target(reward, terminated, gamma: float, next_q_online, next_q_target) -> torch.Tensor:
+def double_dqn_target(reward, terminated, next_q_online, next_q_target, gamma: float) -> torch.Tensor:
     """y = r + gamma (1 - terminated) Q_target(s', argmax_a Q(s', a)) (van Hasselt et al. 2016, eq. 4)."""
     next_action = next_q_online.argmax(dim=1, keepdim=True)
     return reward + gamma * (1.0 - terminated) * next_q_target.gather(1, next_action).squeeze(1)
@@ -363,7 +363,7 @@ def critic_update(q_net, q_target, optimizer, batch, reward, terminated, gamma, 
     Returns the detached (td, cql, mean Q(s, a_data)) for logging."""
     obs, next_obs, actions = batch[:3]
     with torch.no_grad():
-        y = double_dqn_target(reward, terminated, gamma, q_net(next_obs), q_target(next_obs))
+        y = double_dqn_target(reward, terminated, q_net(next_obs), q_target(next_obs), gamma)
     q_values = q_net(obs)
     q_data = q_values.gather(1, actions[:, None]).squeeze(1)
     td = td_loss(q_data, y, huber)

@@ -118,7 +118,7 @@ def test_rnd_bonus_is_a_norm_without_target_gradient():
 def test_double_dqn_target():
     online = torch.tensor([[1.0, 2.0], [3.0, 0.0]])  # argmax: action 1, then action 0
     target = torch.tensor([[10.0, 20.0], [30.0, 40.0]])
-    y = iql.double_dqn_target(torch.tensor([1.0, 1.0]), online, target, torch.tensor([0.0, 1.0]), 0.5)
+    y = iql.double_dqn_target(torch.tensor([1.0, 1.0]), torch.tensor([0.0, 1.0]), online, target, 0.5)
     assert torch.allclose(y, torch.tensor([1.0 + 0.5 * 20.0, 1.0]))
 
 
@@ -273,7 +273,7 @@ def test_exploration_critic_treats_the_goal_as_terminal_only_with_the_env_reward
     """Unsupervised, the bonus is a non-episodic return (Burda et al. 2019): the goal does not end it."""
     masks, real = [], iql.double_dqn_target
     monkeypatch.setattr(iql, "double_dqn_target",
-                        lambda r, q, qt, term, g: (masks.append(term.clone()), real(r, q, qt, term, g))[1])
+                        lambda r, term, *a: (masks.append(term.clone()), real(r, term, *a))[1])
     s = iql.train(iql.Args(**{**SHORT, "total_steps": 1_300, "eval_every": 10_000},
                            unsupervised_exploration=unsupervised, runs_dir=str(tmp_path)))
     masks = torch.cat(masks)

@@ -44,7 +44,7 @@ def test_double_dqn_target_stops_bootstrapping_only_on_terminated():
     terminated = torch.tensor([0.0, 1.0, 0.0])  # row 1 reached the goal; row 2 was truncated: it bootstraps
     next_q_online = torch.tensor([[1.0, 3.0], [5.0, 0.0], [2.0, 1.0]])  # argmax: 1, 0, 0
     next_q_target = torch.tensor([[10.0, 20.0], [30.0, 40.0], [7.0, 8.0]])
-    y = double_dqn_target(reward, terminated, 0.5, next_q_online, next_q_target)
+    y = double_dqn_target(reward, terminated, next_q_online, next_q_target, 0.5)
     # 1 + 0.5 * 20; -1 (no bootstrap); 0.5 + 0.5 * 7 (the online argmax, not the target's max 8)
     torch.testing.assert_close(y, torch.tensor([11.0, -1.0, 4.0]))
 
@@ -73,7 +73,7 @@ def test_cql_alpha_zero_critic_update_is_double_dqn(tmp_path):
     batch = (torch.rand(16, 2), torch.rand(16, 2), torch.randint(0, 3, (16,)), torch.rand(16), torch.zeros(16))
     before = q(batch[0]).detach()
     with torch.no_grad():
-        y = double_dqn_target(batch[3], batch[4], 0.9, q(batch[1]), q_target(batch[1]))
+        y = double_dqn_target(batch[3], batch[4], q(batch[1]), q_target(batch[1]), 0.9)
     opt = torch.optim.SGD(q.parameters(), lr=0.0)  # no step: the reported loss is the pre-update one
     td, cql, q_mean = rnd_cql.critic_update(q, q_target, opt, batch, batch[3], batch[4], 0.9, 0.0, False, 10.0)
     q_data = before.gather(1, batch[2][:, None]).squeeze(1)
