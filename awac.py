@@ -289,7 +289,7 @@ class RND(nn.Module):
         self.predictor = mlp(obs_dim, hidden, layers, out_dim, Tanh)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return rnd_error(self.predictor(obs), self.target(obs))
+        return rnd_bonus(self.predictor(obs), self.target(obs))
 
 
 class ReplayBuffer:
@@ -374,7 +374,7 @@ class ReplayBuffer:
 
 
 # --- pure loss functions: tensors in, tensors out (tests check them against hand-computed numbers)
-def rnd_error(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """E(s') = ||f_hat(s') - f(s')||, a norm, not squared (course PDF eq. 1); the target is frozen."""
     return torch.linalg.vector_norm(prediction - target.detach(), dim=-1)
 
@@ -629,9 +629,9 @@ def train(args: Args) -> dict:
                             # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
                             # for training predictor", 0.25); the error of the rest needs no graph
                             k = max(1, args.batch_size // 4)
-                            trained = rnd_error(rnd.predictor(s_next[:k]), f_next[:k])
+                            trained = rnd_bonus(rnd.predictor(s_next[:k]), f_next[:k])
                             with torch.no_grad():
-                                error = torch.cat([trained.detach(), rnd_error(rnd.predictor(s_next[k:]), f_next[k:])])
+                                error = torch.cat([trained.detach(), rnd_bonus(rnd.predictor(s_next[k:]), f_next[k:])])
                             batch_std, g = error.std(), args.rnd_gamma
                             rnd_std = batch_std if rnd_std is None else g * rnd_std + (1 - g) * batch_std
                             bonus = error / rnd_std
