@@ -195,10 +195,10 @@ def check_args(args: Args) -> None:
             raise ConfigError("--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)")
         if not re.fullmatch(r"([-\w]+/)*[-\w]+?-v\d+", args.save_dataset_id):
             raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} must look like [namespace/]name-vN")
-    if args.dataset_id is None and not args.train_during_exploration and args.num_exploration_steps >= args.total_steps:
-        raise ConfigError(f"--total-steps must be above --num-exploration-steps ({args.num_exploration_steps}), got "
-                          f"{args.total_steps}: AWAC trains after the phase (or add --train-during-exploration)")
     if args.dataset_id is None:
+        if not args.train_during_exploration and args.num_exploration_steps >= args.total_steps:
+            raise ConfigError(f"--total-steps must be above --num-exploration-steps ({args.num_exploration_steps}), "
+                              f"got {args.total_steps}: AWAC trains after the phase (or add --train-during-exploration)")
         collected = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
         if args.batch_size > collected:
             raise ConfigError(f"--batch-size {args.batch_size} is larger than the data ({collected} transitions)")

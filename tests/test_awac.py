@@ -112,7 +112,7 @@ def test_double_dqn_target_evaluates_the_online_argmax_with_the_target():
     assert torch.allclose(y, torch.tensor([1.0 + 0.5 * 20.0, 1.0]))
 
 
-def test_rnd_error_is_a_norm_and_only_trains_the_predictor():
+def test_rnd_bonus_is_a_norm_and_only_trains_the_predictor():
     assert torch.allclose(awac.rnd_bonus(torch.tensor([[3.0, 4.0]]), torch.zeros(1, 2)), torch.tensor([5.0]))
     rnd = awac.RND(2, 400, 2, 5)
     assert all(not p.requires_grad for p in rnd.target.parameters())
