@@ -6,7 +6,8 @@ Datasets", arXiv:2006.09359, Sec. 4 and Algorithm 1) alternates, with V(s) = sum
   policy improvement  max_pi E_D[log pi(a|s) exp(A(s,a) / lam)],  A(s,a) = Q(s,a) - V(s)      (course PDF eq. 3)
 Over a handful of discrete actions both expectations under pi are exact sums; the actor is categorical.
 
-Data comes first from an exploration phase (--num-exploration-steps env steps): an exploration double-DQN
+Data comes first from an exploration phase (N = --num-exploration-steps env steps or, on a maze whose data
+have not reached the goal by then, until N steps after they first do): an exploration double-DQN
 critic acts epsilon-greedily and learns from r_mix = w_explore(t) r_int + w_exploit(t) r_env, where r_int is
 the RND bonus (Burda et al. 2019; course PDF eq. 1) ||f_hat(s') - f(s')|| of a trained predictor against a
 frozen random target, divided by a running std. --use-rnd: w_explore falls linearly 1 -> 0 over the phase,
@@ -32,7 +33,8 @@ Defaults that differ from the course's (the measurements behind each are in the 
   target copies every 100 of them (course: every step, every 300), from the exploration phase's end on,
   as in iql.py (course: from --learning-starts on; --train-during-exploration);
 - the exploration phase's departures are rnd_cql.py's (RND target N(0, 1), exploration lr 3e-3, gradient
-  components clipped at 10, f_hat trained on a quarter of each batch).
+  components clipped at 10, f_hat trained on a quarter of each batch, a phase that goes on until its data
+  reach the goal: --no-extend-exploration for the course's N steps).
 
 Usage:
     python awac.py --env-id PointmassEasy-v0
@@ -105,6 +107,9 @@ class Args:
     """RND bonus for the exploration critic, weighted 1 -> 0 linearly over the phase"""
     num_exploration_steps: int = 10_000
     """length of the exploration phase in env steps"""
+    extend_exploration: bool = True
+    """pointmass, supervised exploration: a phase whose data miss the goal at --num-exploration-steps goes on
+    until they reach it, then that many steps more (see exploration_schedule)"""
     unsupervised_exploration: bool = False
     """explore on the RND bonus alone (uniformly random with --no-use-rnd)"""
     offline_exploitation: bool = False
@@ -379,13 +384,20 @@ def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(prediction - target.detach(), dim=-1)
 
 
-def exploration_weights(step: int, num_exploration_steps: int, use_rnd: bool, unsupervised: bool):
-    """(w_explore, w_exploit) of r_mix = w_explore r_int + w_exploit r_env (the course's schedules)."""
-    if unsupervised:
-        return 1.0, 0.0
-    if not use_rnd:
-        return 0.0, 1.0
-    return max(0.0, 1.0 - step / num_exploration_steps), 1.0
+def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool) -> tuple[float, bool]:
+    """(w_explore of supervised RND exploration, whether the exploration phase is on) at env step t.
+
+    The course's schedule: w falls linearly from 1 to 0 over the first n = --num-exploration-steps steps, which
+    are the phase. With `extend`, a phase that has not reached the goal by step n (first_goal: the step of the
+    first terminated transition, or None) goes on at w = 1 until it does; w then falls to 0 over n more steps
+    and the phase ends at first_goal + n. A run whose data reach the goal in time computes as the course's.
+    """
+    start = 0
+    if extend and 0 < n <= t and (first_goal is None or first_goal >= n):
+        if first_goal is None:
+            return 1.0, True
+        start = first_goal
+    return max(0.0, 1.0 - (t - start) / max(1, n)), t < start + n
 
 
 def double_dqn_target(reward, terminated, next_q_online, next_q_target, gamma: float) -> torch.Tensor:
@@ -484,8 +496,7 @@ def train(args: Args) -> dict:
             raise ConfigError(f"--batch-size {args.batch_size} is larger than the dataset ({rb.size} transitions)")
     else:
         try:
-            rb = ReplayBuffer(min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation
-                              else args.total_steps, obs_dim, args.rnd_output_size if args.use_rnd else 0)
+            rb = ReplayBuffer(args.total_steps, obs_dim, args.rnd_output_size if args.use_rnd else 0)
         except MemoryError:
             raise ConfigError(f"--total-steps {args.total_steps}: the replay table does not fit in memory") from None
     if args.save_dataset_id is not None:
@@ -494,8 +505,10 @@ def train(args: Args) -> dict:
         if get_dataset_path(args.save_dataset_id).exists():
             raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} already exists; choose a new name")
     is_pm = pointmass.is_pointmass(args.env_id)
+    # the phase: none offline; N steps, or longer while the goal is missing (see exploration_schedule)
     explore_end = 0 if offline else args.num_exploration_steps
-    train_starts = max(args.learning_starts, 0 if args.train_during_exploration else explore_end)
+    extend = args.extend_exploration and is_pm and not args.unsupervised_exploration
+    first_goal = phase_end = None  # steps (from 0) of the first goal transition and of the phase's end
 
     run_dir = make_run_dir(args)
     write_atomic(run_dir / "config.json", lambda p: p.write_text(json.dumps(asdict(args), indent=2)))
@@ -565,6 +578,7 @@ def train(args: Args) -> dict:
         return ev
 
     status, reason, global_step, num_updates, explore_updates = "completed", None, 0, 0, 0
+    exploring = explore_end > 0
     ep_return, ep_length, losses, last_eval = 0.0, 0, {}, "-"
     last_good = snapshot()
     start_time = time.time()
@@ -574,7 +588,11 @@ def train(args: Args) -> dict:
         with progress:
             task = progress.add_task("train", total=args.total_steps, info="")
             for global_step in range(1, args.total_steps + 1):
-                exploring = global_step <= explore_end
+                w_decay, exploring = exploration_schedule(global_step - 1, explore_end, first_goal, extend)
+                if not exploring and phase_end is None:
+                    phase_end = global_step - 1
+                    if args.save_dataset_id is not None:
+                        rb.to_minari(args.save_dataset_id, env)
                 # --- collect one transition (no env interaction offline or after an offline-exploitation phase)
                 if not offline and (exploring or not args.offline_exploitation):
                     if (global_step <= args.learning_starts or rng.random() < args.eps
@@ -592,16 +610,17 @@ def train(args: Args) -> dict:
                             f_next = f_next.cpu().numpy()
                     rb.add(obs, next_obs, action, reward, terminated, truncated, f_next)
                     ep_return, ep_length, obs = ep_return + reward, ep_length + 1, next_obs
+                    if terminated and first_goal is None:
+                        first_goal = global_step - 1
                     if terminated or truncated:
                         writer.add_scalar("charts/episodic_return", ep_return, global_step)
                         writer.add_scalar("charts/episodic_length", ep_length, global_step)
                         (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
-                    if args.save_dataset_id is not None and global_step == min(explore_end, args.total_steps):
-                        rb.to_minari(args.save_dataset_id, env)
 
                 # --- gradient steps: AWAC's networks every --train-frequency env steps once the phase is over; the
                 # exploration critic and f_hat at every step of the phase, as in rnd_cql.py, so both explore alike
-                update = offline or global_step > train_starts and global_step % args.train_frequency == 0
+                update = offline or (global_step > args.learning_starts and global_step % args.train_frequency == 0
+                                     and (args.train_during_exploration or not exploring))
                 explore = exploring and explore_q is not None and global_step > args.learning_starts
                 if (update or explore) and rb.size >= args.batch_size:
                     s, a, r, s_next, term, f_next = rb.sample(args.batch_size, device)
@@ -621,9 +640,9 @@ def train(args: Args) -> dict:
                         loss = loss + td_loss + actor_loss
                         losses.update(td_loss=td_loss, actor_loss=actor_loss, q_values=q_data, awac_weights=weights)
                     if explore:
-                        # w_explore is 1 at the phase's first step, as in rnd_cql.py
-                        w_explore, w_exploit = exploration_weights(global_step - 1, explore_end, args.use_rnd,
-                                                                   args.unsupervised_exploration)
+                        # the course's PiecewiseSchedule / ConstantSchedule, or the bonus alone when unsupervised
+                        w_explore = (1.0 if args.unsupervised_exploration else w_decay) if args.use_rnd else 0.0
+                        w_exploit = 0.0 if args.unsupervised_exploration else 1.0
                         r_mix = w_exploit * r
                         if rnd is not None:  # the error at s' is the bonus for reaching s'
                             # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
@@ -688,13 +707,16 @@ def train(args: Args) -> dict:
     if status == "diverged":  # report on, and save, the last model whose losses were finite
         actor.load_state_dict(last_good["actor"])
         critic.load_state_dict(last_good["critic"])
-    ev = evaluate_and_log(global_step, max(100, args.eval_episodes), global_step <= explore_end)
+    if args.save_dataset_id is not None and phase_end is None and status == "completed":
+        rb.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
+    ev = evaluate_and_log(global_step, max(100, args.eval_episodes), exploring)
     if args.save_model or status == "diverged":
         write_atomic(run_dir / "model.pt", lambda p: torch.save(snapshot(), p))
     wall_time = time.time() - start_time
     summary = {
         "algorithm": "awac", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
         "status": status, "reason": reason, "global_step": global_step, "num_updates": num_updates,
+        "first_goal_step": first_goal, "exploration_end_step": phase_end,
         "return_mean": ev["return_mean"], "return_std": ev["return_std"], "success_rate": ev["success_rate"],
         "normalized_score": ev["normalized_score"], "eval_episodes": max(100, args.eval_episodes),
         "coverage": ev.get("coverage"), "wall_time_s": wall_time, "sps": global_step / wall_time,

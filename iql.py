@@ -16,7 +16,8 @@ Exploration phase (Burda et al. 2019, arXiv:1810.12894): r_int(s') = ||f_hat(s')
 an EMA of its batch std, f frozen and N(0, 1)-initialised (the course's U[0, 1) saturates every tanh,
 so f is nearly constant and the bonus map flat), f_hat trained on next states. An exploration
 double-DQN critic (Huber loss) learns r_mix = w_explore(t) r_int + w_exploit(t) r_env (raw r_env; the
-shift/scale below are IQL's) and collects epsilon-greedily for --num-exploration-steps steps. Then
+shift/scale below are IQL's) and collects epsilon-greedily for N = --num-exploration-steps steps or, on a
+maze whose data have not reached the goal by then, until N steps after they first do. Then
 the policy collects with its greedy action, epsilon-greedy: it is what is evaluated. The RND
 predictor and the exploration critic stop training when the phase ends: nothing reads them afterwards.
 Only `terminated` stops bootstrapping; time-limit truncations bootstrap (the course mixed them up).
@@ -35,6 +36,8 @@ Defaults that differ from the course's (the measurements behind each are in the 
   trained through a long phase whose data barely hold the goal, IQL's value climbed far slower afterwards
   (VeryHard, in the README); --train-during-exploration restores the course's schedule;
 - after the phase the policy's argmax collects, epsilon-greedily (it is what is evaluated).
+- a phase whose data miss the goal at step N goes on until they reach it, as in rnd_cql.py
+  (--no-extend-exploration: N steps, as the course).
 
     python iql.py --expectile 0.9
     python iql.py --env-id PointmassMedium-v0 --num-exploration-steps 20000 --unsupervised-exploration
@@ -110,6 +113,9 @@ class Args:
     """add the RND bonus to the exploration critic's reward, its weight falling linearly 1 -> 0"""
     num_exploration_steps: int = 10_000
     """length of the exploration phase, during which the exploration critic collects"""
+    extend_exploration: bool = True
+    """pointmass, supervised exploration: a phase whose data miss the goal at --num-exploration-steps goes on
+    until they reach it, then that many steps more (see exploration_schedule)"""
     unsupervised_exploration: bool = False
     """exploration critic on the bonus alone (w_explore=1, w_exploit=0); uniform actions without RND"""
     offline_exploitation: bool = False
@@ -392,11 +398,20 @@ def double_dqn_target(rewards, terminated, next_q_online, next_q_target, gamma: 
     return (rewards + gamma * (1.0 - terminated) * next_q_target.gather(1, next_a).squeeze(1)).detach()
 
 
-def exploration_weights(t: int, args: Args) -> tuple[float, float]:
-    """(w_explore, w_exploit) of r_mix at step t (the course's PiecewiseSchedule / ConstantSchedule)."""
-    if args.unsupervised_exploration:
-        return (1.0 if args.use_rnd else 0.0), 0.0
-    return (max(0.0, 1.0 - t / max(1, args.num_exploration_steps)) if args.use_rnd else 0.0), 1.0
+def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool) -> tuple[float, bool]:
+    """(w_explore of supervised RND exploration, whether the exploration phase is on) at env step t.
+
+    The course's schedule: w falls linearly from 1 to 0 over the first n = --num-exploration-steps steps, which
+    are the phase. With `extend`, a phase that has not reached the goal by step n (first_goal: the step of the
+    first terminated transition, or None) goes on at w = 1 until it does; w then falls to 0 over n more steps
+    and the phase ends at first_goal + n. A run whose data reach the goal in time computes as the course's.
+    """
+    start = 0
+    if extend and 0 < n <= t and (first_goal is None or first_goal >= n):
+        if first_goal is None:
+            return 1.0, True
+        start = first_goal
+    return max(0.0, 1.0 - (t - start) / max(1, n)), t < start + n
 
 
 @torch.no_grad()
@@ -464,9 +479,10 @@ def train(args: Args) -> dict:
     if args.save_dataset_id:
         check_new_dataset_id(args.save_dataset_id)
     is_pm = pointmass.is_pointmass(args.env_id)
+    # the phase: none offline; N steps, or longer while the goal is missing (see exploration_schedule)
     exploration_steps = args.num_exploration_steps if online else 0
-    # IQL's first update: by default the phase's end (see --train-during-exploration)
-    train_starts = max(args.learning_starts, 0 if args.train_during_exploration else exploration_steps)
+    extend = args.extend_exploration and is_pm and not args.unsupervised_exploration
+    first_goal = phase_end = None  # steps of the first goal transition and of the phase's end
     random_exploration = args.unsupervised_exploration and not args.use_rnd  # no bonus to learn from
 
     # seeding: everything random below draws from these
@@ -528,7 +544,7 @@ def train(args: Args) -> dict:
         return (error / (1.0 if rnd_std is None else rnd_std)).cpu().numpy()
 
     @torch.no_grad()
-    def run_eval(n_episodes: int, step: int) -> dict:
+    def run_eval(n_episodes: int, step: int, exploring: bool) -> dict:
         res = evaluate(args.env_id, actor, n_episodes, args.seed + 10_000, device, args.eval_sample)
         mean = float(res["returns"].mean())
         out = {"return_mean": mean, "return_std": float(res["returns"].std()),
@@ -541,9 +557,9 @@ def train(args: Args) -> dict:
             maps = {"maps/state_density": pointmass.plot_state_density(args.env_id, buffer.observations()),
                     "maps/value": pointmass.plot_value_map(args.env_id, lambda o: v_of(o)[:, 0], title="V(s)"),
                     "maps/eval_trajectory": pointmass.plot_trajectories(args.env_id, res["paths"])}
-            if step <= exploration_steps and args.use_rnd:
+            if exploring and args.use_rnd:
                 maps["maps/rnd_bonus"] = pointmass.plot_value_map(args.env_id, bonus_of, title="RND bonus")
-            if step <= exploration_steps and not random_exploration:  # the collector's values: where it is drawn
+            if exploring and not random_exploration:  # the collector's values: where it is drawn
                 maps["maps/explore_value"] = pointmass.plot_value_map(
                     args.env_id, lambda o: explore_q(as_tensor(o)).max(1).values.cpu().numpy(),
                     title="max_a Q_explore(s, a)")
@@ -554,14 +570,19 @@ def train(args: Args) -> dict:
     status, reason, last_eval, num_updates, explore_updates, step = "completed", None, {}, 0, 0, 0
     good_state = copy.deepcopy({k: m.state_dict() for k, m in models.items()})
     info: dict[str, torch.Tensor] = {}
-    ep_return, ep_length, start_time = 0.0, 0, time.time()
+    ep_return, ep_length, exploring, start_time = 0.0, 0, exploration_steps > 0, time.time()
     progress = Progress(TextColumn("iql"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[sps]} SPS"),
                         TextColumn("eval {task.fields[eval]}"), TimeElapsedColumn(), disable=not args.progress)
     task = progress.add_task("train", total=args.total_steps, sps=0, eval="-")
     progress.start()
     try:
         for t in range(args.total_steps):
-            step, exploring = t + 1, t < exploration_steps
+            step = t + 1
+            w_decay, exploring = exploration_schedule(t, exploration_steps, first_goal, extend)
+            if not exploring and phase_end is None:
+                phase_end = t
+                if args.save_dataset_id:
+                    buffer.to_minari(args.save_dataset_id, args.env_id)
             if online and (exploring or not args.offline_exploitation):
                 if t < args.learning_starts or rng.random() < args.eps or (exploring and random_exploration):
                     action = int(env.action_space.sample())
@@ -575,14 +596,17 @@ def train(args: Args) -> dict:
                         f_next = rnd_target(as_vector(next_obs)).cpu().numpy()
                 buffer.add(obs, next_obs, action, reward, terminated, truncated, f_next)
                 ep_return, ep_length, obs = ep_return + float(reward), ep_length + 1, next_obs
+                if terminated and first_goal is None:
+                    first_goal = t
                 if terminated or truncated:
                     writer.add_scalar("charts/episodic_return", ep_return, step)
                     writer.add_scalar("charts/episodic_length", ep_length, step)
                     (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
 
-            update = not online or t >= train_starts and t % args.train_frequency == 0
-            # the exploration critic and f_hat step at every step of the phase, as in rnd_cql.py, so that
-            # both scripts explore alike (the IQL networks keep --train-frequency)
+            # IQL's networks by default from the phase's end on (see --train-during-exploration); the exploration
+            # critic and f_hat at every step of the phase, as in rnd_cql.py, so that both scripts explore alike
+            update = not online or (t >= args.learning_starts and t % args.train_frequency == 0
+                                    and (args.train_during_exploration or not exploring))
             explore = exploring and not random_exploration and t >= args.learning_starts
             if (update or explore) and buffer.size >= args.batch_size:
                 b = buffer.sample(args.batch_size, rng, device)
@@ -599,7 +623,9 @@ def train(args: Args) -> dict:
                     losses = {"value_loss": value_loss(q_t, v, args.expectile), "td_loss": q_loss(q_sa, y),
                               "actor_loss": iql_actor_loss(actor(b["obs"]), b["actions"], weights)}
                 if explore:
-                    w_explore, w_exploit = exploration_weights(t, args)
+                    # the course's PiecewiseSchedule / ConstantSchedule, or the bonus alone when unsupervised
+                    w_explore = (1.0 if args.unsupervised_exploration else w_decay) if args.use_rnd else 0.0
+                    w_exploit = 0.0 if args.unsupervised_exploration else 1.0
                     r_mix = w_exploit * b["rewards"]
                     if args.use_rnd:  # the error at s' is the bonus for reaching s'
                         # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
@@ -658,11 +684,9 @@ def train(args: Args) -> dict:
                     writer.add_scalar("exploration/coverage", coverage, step)
                 progress.update(task, completed=step, sps=sps)
             if step % args.eval_every == 0 and step < args.total_steps:
-                last_eval = run_eval(args.eval_episodes, step)
+                last_eval = run_eval(args.eval_episodes, step, exploring)
                 shown = last_eval["normalized_score"] if is_pm else last_eval["return_mean"]
                 progress.update(task, eval=f"{'score' if is_pm else 'return'} {shown:.1f}")
-            if args.save_dataset_id and step == min(exploration_steps, args.total_steps):
-                buffer.to_minari(args.save_dataset_id, args.env_id)
     except KeyboardInterrupt:
         status, reason = "interrupted", f"KeyboardInterrupt at step {step}"
     finally:
@@ -671,7 +695,9 @@ def train(args: Args) -> dict:
     if status == "diverged":  # evaluate and keep the last model whose losses were finite
         for k, m in models.items():
             m.load_state_dict(good_state[k])
-    final = run_eval(max(100, args.eval_episodes), step)
+    if args.save_dataset_id and phase_end is None and status == "completed":
+        buffer.to_minari(args.save_dataset_id, args.env_id)  # the run ended inside the exploration phase
+    final = run_eval(max(100, args.eval_episodes), step, exploring)
     if args.save_model or status == "diverged":
         torch.save({**{k: m.state_dict() for k, m in models.items()}, "args": dataclasses.asdict(args)},
                    run_dir / "model.pt.tmp")
@@ -679,7 +705,8 @@ def train(args: Args) -> dict:
     wall_time = time.time() - start_time
     summary = {
         "algorithm": "iql", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
-        "status": status, "reason": reason, "global_step": step, "num_updates": num_updates, **final,
+        "status": status, "reason": reason, "global_step": step, "num_updates": num_updates,
+        "first_goal_step": first_goal, "exploration_end_step": phase_end, **final,
         "eval_episodes": max(100, args.eval_episodes),
         "coverage": pointmass.coverage(args.env_id, buffer.observations()) if is_pm else None,
         "wall_time_s": wall_time, "sps": step / wall_time, "updates_per_s": num_updates / wall_time,

@@ -5,7 +5,8 @@ Two double-DQN critics share one replay buffer (the course's "explore or exploit
   trained predictor f_hat; the intrinsic reward is the prediction error r_int(s') = ||f_hat(s') - f(s')||
   (the course's eq. 1, a norm, not squared), divided by an EMA of its batch standard deviation.
 - The exploration critic is trained on r_mix = w_explore(t) r_int + w_exploit(t) r_env; it collects
-  the data (epsilon-greedy) for the first `--num-exploration-steps` steps.
+  the data (epsilon-greedy) for the first N = `--num-exploration-steps` steps or, on a maze whose data
+  have not reached the goal by then, until N steps after they first do (see exploration_schedule).
 - The exploitation critic is CQL (Kumar et al. 2020, arXiv:2006.04779, eq. 4 with the discrete
   logsumexp regulariser of its appendix F) on r' = (r_env + shift) * scale:
   L = E[(Q(s,a) - y)^2] + alpha E_s[logsumexp_a Q(s,a) - Q(s,a_data)], y the double-DQN target
@@ -22,6 +23,8 @@ Defaults that differ from the course's (the measurements behind each are in the 
 - exploitation critic: CQL alpha 1 (course 0, double DQN), gamma 0.99 and a target copy every 30 updates
   (course 0.95 and 300), one update every 3 env steps (course: every step);
 - exploration critic and RND predictor: lr 3e-3 (course 1e-3), a target copy every 100 updates (course 300);
+- a phase whose data miss the goal at step N goes on until they reach it (`--no-extend-exploration`: N
+  steps, as the course): VeryHard's goal lies 76 steps down a corridor that 10 000 steps do not reach;
 - RND target initialised N(0, 1) (course U[0, 1), which saturates every tanh and flattens the bonus);
 - both critics see 32 random Fourier features of the observation (see QNetwork).
 
@@ -98,6 +101,9 @@ class Args:
     """add the RND bonus to the exploration critic's reward"""
     num_exploration_steps: int = 10_000
     """length of the exploration phase: the exploration critic collects and w_explore decays to 0"""
+    extend_exploration: bool = True
+    """pointmass, supervised exploration: a phase whose data miss the goal at --num-exploration-steps goes on
+    until they reach it, then that many steps more (see exploration_schedule)"""
     unsupervised_exploration: bool = False
     """exploration critic on the bonus alone (w_explore=1, w_exploit=0); random actions without RND"""
     offline_exploitation: bool = False
@@ -179,6 +185,8 @@ def check_args(args: Args) -> None:
             raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
+    if args.save_dataset_id and args.num_exploration_steps == 0:
+        raise ConfigError("--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)")
 
     # every other flag: a finite number, a seed numpy accepts, a run directory that can be created
     for field in dataclasses.fields(args):
@@ -334,6 +342,22 @@ class ReplayBuffer:
         return minari.create_dataset_from_buffers(dataset_id, episodes, env=env_id, algorithm_name="rnd_cql")
 
 
+def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool) -> tuple[float, bool]:
+    """(w_explore of supervised RND exploration, whether the exploration phase is on) at env step t.
+
+    The course's schedule: w falls linearly from 1 to 0 over the first n = --num-exploration-steps steps, which
+    are the phase. With `extend`, a phase that has not reached the goal by step n (first_goal: the step of the
+    first terminated transition, or None) goes on at w = 1 until it does; w then falls to 0 over n more steps
+    and the phase ends at first_goal + n. A run whose data reach the goal in time computes as the course's.
+    """
+    start = 0
+    if extend and 0 < n <= t and (first_goal is None or first_goal >= n):
+        if first_goal is None:
+            return 1.0, True
+        start = first_goal
+    return max(0.0, 1.0 - (t - start) / max(1, n)), t < start + n
+
+
 # ---- pure losses: tensors in, tensors out; tests check them against hand-computed numbers ----
 def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """RND error per state, ||f_hat(s') - f(s')||_2 (Burda et al. 2019; course eq. 1). Shape (B,)."""
@@ -478,16 +502,12 @@ def train(args: Args) -> dict:
     rnd_opt = torch.optim.Adam(rnd_predictor.parameters(), lr=args.explore_learning_rate, fused=True)
     rnd_std = None  # running std of the bonus (course: running_rnd_rew_std with rnd_gamma)
 
-    # phase ends: the buffer is final for --dataset-id, and the explorer hands over at step N
+    # the phase: none for --dataset-id (the buffer is final); N steps, or longer while the goal is missing
     exploration_steps = 0 if args.dataset_id else args.num_exploration_steps
+    extend = args.extend_exploration and is_pm and not args.unsupervised_exploration
     random_exploration = args.unsupervised_exploration and not args.use_rnd
     learning_starts = 0 if args.dataset_id else args.learning_starts
-
-    def weights(step: int) -> tuple[float, float]:
-        """(w_explore, w_exploit) at `step` (the course's PiecewiseSchedule / ConstantSchedule)."""
-        if args.unsupervised_exploration:
-            return (1.0 if args.use_rnd else 0.0), 0.0
-        return (max(0.0, 1.0 - step / max(1, exploration_steps)) if args.use_rnd else 0.0), 1.0
+    first_goal = phase_end = None  # steps of the first goal transition and of the phase's end
 
     def as_tensor(o: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(o, dtype=torch.float32, device=device)
@@ -503,7 +523,7 @@ def train(args: Args) -> dict:
                 return q_net(torch.from_numpy(o).to(device)).max(1).values.cpu().numpy()
         return max_q
 
-    def run_eval(n_episodes: int, step: int, images: bool) -> dict:
+    def run_eval(n_episodes: int, step: int, exploring: bool) -> dict:
         res = evaluate(exploit_q, args.env_id, n_episodes, args.seed + 10_000, device)
         out = {"return_mean": float(res["returns"].mean()), "return_std": float(res["returns"].std()),
                "success_rate": float(res["success"].mean()) if is_pm else None,
@@ -511,14 +531,14 @@ def train(args: Args) -> dict:
         for k, v in out.items():
             if v is not None:
                 writer.add_scalar(f"eval/{k}", v, step)
-        if is_pm and images:
+        if is_pm:
             writer.add_image("maps/state_density", pointmass.plot_state_density(args.env_id, rb.observations()), step, dataformats="HWC")
             writer.add_image("maps/value", pointmass.plot_value_map(args.env_id, q_max_np(exploit_q), title="max_a Q(s, a)"),
                              step, dataformats="HWC")
             writer.add_image("maps/eval_trajectory", pointmass.plot_trajectories(args.env_id, res["paths"]), step, dataformats="HWC")
-            if step <= exploration_steps and args.use_rnd:
+            if exploring and args.use_rnd:
                 writer.add_image("maps/rnd_bonus", pointmass.plot_value_map(args.env_id, bonus_np, title="RND bonus"), step, dataformats="HWC")
-            if step <= exploration_steps and not random_exploration:  # the collector's values: where it is drawn
+            if exploring and not random_exploration:  # the collector's values: where it is drawn
                 writer.add_image("maps/explore_value", pointmass.plot_value_map(
                     args.env_id, q_max_np(explore_q), title="max_a Q_explore(s, a)"), step, dataformats="HWC")
         return out
@@ -527,6 +547,7 @@ def train(args: Args) -> dict:
     good_state = {k: v.clone() for k, v in exploit_q.state_dict().items()}
     losses: dict[str, torch.Tensor] = {}
     ep_return, ep_length = 0.0, 0
+    exploring = exploration_steps > 0
     start_time = time.time()
     progress = Progress(TextColumn("rnd_cql"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[sps]} SPS"),
                         TextColumn("eval {task.fields[eval]}"), TimeElapsedColumn(), disable=not args.progress)
@@ -534,7 +555,11 @@ def train(args: Args) -> dict:
     progress.start()
     try:
         for global_step in range(args.total_steps):
-            exploring = global_step < exploration_steps
+            w_decay, exploring = exploration_schedule(global_step, exploration_steps, first_goal, extend)
+            if not exploring and phase_end is None:
+                phase_end = global_step
+                if args.save_dataset_id:
+                    rb.to_minari(args.save_dataset_id, args.env_id)
             if not args.dataset_id:
                 if global_step < learning_starts or rng.random() < args.eps or (exploring and random_exploration):
                     action = env.action_space.sample()
@@ -551,6 +576,8 @@ def train(args: Args) -> dict:
                     rb.add(obs, next_obs, action, reward, terminated, truncated, f_next)
                 ep_return, ep_length = ep_return + float(reward), ep_length + 1
                 obs = next_obs
+                if terminated and first_goal is None:
+                    first_goal = global_step
                 if terminated or truncated:
                     writer.add_scalar("charts/episodic_return", ep_return, global_step)
                     writer.add_scalar("charts/episodic_length", ep_length, global_step)
@@ -562,7 +589,9 @@ def train(args: Args) -> dict:
                 batch = rb.sample(rng, args.batch_size, device)
                 r_env, terminated = batch[3], batch[4]
                 if train_explorer:
-                    w_explore, w_exploit = weights(global_step)
+                    # the course's PiecewiseSchedule / ConstantSchedule, or the bonus alone when unsupervised
+                    w_explore = (1.0 if args.unsupervised_exploration else w_decay) if args.use_rnd else 0.0
+                    w_exploit = 0.0 if args.unsupervised_exploration else 1.0
                     r_mix = w_exploit * r_env
                     if args.use_rnd:  # the error at s' is the bonus for reaching s' (eq. 1)
                         # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
@@ -615,11 +644,9 @@ def train(args: Args) -> dict:
                     writer.add_scalar("exploration/coverage", pointmass.coverage(args.env_id, rb.observations()), step)
                 progress.update(task, completed=step, sps=sps)
             if step % args.eval_every == 0 and step < args.total_steps:
-                last_eval = run_eval(args.eval_episodes, step, images=True)
+                last_eval = run_eval(args.eval_episodes, step, exploring)
                 shown = last_eval["normalized_score"] if is_pm else last_eval["return_mean"]
                 progress.update(task, eval=f"{'score' if is_pm else 'return'} {shown:.1f}")
-            if step == exploration_steps and args.save_dataset_id:
-                rb.to_minari(args.save_dataset_id, args.env_id)
     except KeyboardInterrupt:
         status, reason = "interrupted", f"KeyboardInterrupt at step {global_step}"
     finally:
@@ -627,9 +654,9 @@ def train(args: Args) -> dict:
 
     if status == "diverged":
         exploit_q.load_state_dict(good_state)  # evaluate and keep the last model whose losses were finite
-    if args.save_dataset_id and global_step + 1 < exploration_steps and status == "completed":
+    if args.save_dataset_id and phase_end is None and status == "completed":
         rb.to_minari(args.save_dataset_id, args.env_id)  # the run ended inside the exploration phase
-    final = run_eval(max(100, args.eval_episodes), global_step + 1, images=True)
+    final = run_eval(max(100, args.eval_episodes), global_step + 1, exploring)
     if args.save_model or status == "diverged":
         tmp = run_dir / "model.pt.tmp"
         torch.save({"exploit_q": exploit_q.state_dict(), "explore_q": explore_q.state_dict(),
@@ -639,7 +666,8 @@ def train(args: Args) -> dict:
     summary = {
         "algorithm": "rnd_cql", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
         "status": status, "reason": reason, "global_step": global_step + (status != "interrupted"),
-        "num_updates": num_updates, **{k: final[k] for k in ("return_mean", "return_std", "success_rate", "normalized_score")},
+        "num_updates": num_updates, "first_goal_step": first_goal, "exploration_end_step": phase_end,
+        **{k: final[k] for k in ("return_mean", "return_std", "success_rate", "normalized_score")},
         "eval_episodes": max(100, args.eval_episodes),
         "coverage": pointmass.coverage(args.env_id, rb.observations()) if is_pm else None,
         "wall_time_s": wall_time, "sps": (global_step + 1) / wall_time, "updates_per_s": num_updates / wall_time,

@@ -23,12 +23,13 @@ def fourier_reference():
 
 @pytest.fixture
 def explores_as_rnd_cql(tmp_path):
-    """check(script, unsupervised, other_flags): at equal exploration flags (the defaults, or with `other_flags`
-    every exploration flag away from its default) a seed gives `script` and rnd_cql.py the same exploration-phase
-    data (every saved episode's observations and actions), and another seed other data, so that the comparison
-    could fail. Needs a private MINARI_DATASETS_PATH (each test module sets one)."""
+    """check(script, unsupervised, other_flags, extended): at equal exploration flags (the defaults, with
+    `other_flags` every exploration flag away from its default, with `extended` a phase that goes on past
+    --num-exploration-steps) a seed gives `script` and rnd_cql.py the same exploration-phase data (every saved
+    episode's observations and actions), and another seed other data, so that the comparison could fail.
+    Needs a private MINARI_DATASETS_PATH (each test module sets one)."""
 
-    def check(script, unsupervised: bool, other_flags: bool = False) -> None:
+    def check(script, unsupervised: bool, other_flags: bool = False, extended: bool = False) -> None:
         import minari
 
         import rnd_cql
@@ -38,11 +39,16 @@ def explores_as_rnd_cql(tmp_path):
                       unsupervised_exploration=unsupervised, progress=False)
         if other_flags:
             common.update(explore_gamma=0.9, rnd_gamma=0.9, explore_learning_rate=1e-3, explore_hidden=32,
-                          explore_target_update_period=50, rnd_layers=1, rnd_output_size=3, eps=0.3)
+                          explore_target_update_period=50, rnd_layers=1, rnd_output_size=3, eps=0.3,
+                          extend_exploration=False)
+        if extended:  # a phase whose data miss Easy's goal by step 300 (random actions until then) goes on
+            common.update(env_id="PointmassEasy-v0", seed=1, total_steps=2_000, num_exploration_steps=300)
         rnd_cql.train(rnd_cql.Args(**common, save_dataset_id="test/rnd-cql-v0", runs_dir=str(tmp_path / "a")))
         script.train(script.Args(**common, save_dataset_id="test/script-v0", runs_dir=str(tmp_path / "b")))
         a, b = (list(minari.load_dataset(name).iterate_episodes()) for name in ("test/rnd-cql-v0", "test/script-v0"))
-        assert sum(len(ep.actions) for ep in a) == 1_500 and len(a) == len(b)
+        phase = sum(len(ep.actions) for ep in a)
+        assert phase >= 600 if extended else phase == common["num_exploration_steps"]
+        assert len(a) == len(b) and sum(len(ep.actions) for ep in b) == phase
         for ep_a, ep_b in zip(a, b):
             assert np.array_equal(ep_a.observations, ep_b.observations) and np.array_equal(ep_a.actions, ep_b.actions)
         script.train(script.Args(**{**common, "seed": 4}, save_dataset_id="test/script-seed4-v0",

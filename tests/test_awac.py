@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMING = {"wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "run_dir"}
 SUMMARY_KEYS = {"algorithm", "env_id", "seed", "exp_name", "status", "reason", "global_step", "num_updates",
                 "return_mean", "return_std", "success_rate", "normalized_score", "eval_episodes", "coverage",
-                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "args", "run_dir"}
+                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "args", "run_dir", "first_goal_step",
+                "exploration_end_step"}
 # A short run: 1500 exploration steps with RND, updates from step 500, 3000 steps in all.
 SHORT = dict(env_id="PointmassEasy-v0", total_steps=3000, num_exploration_steps=1500, learning_starts=500,
              eval_every=1000, eval_episodes=10, progress=False)
@@ -124,12 +125,15 @@ def test_rnd_bonus_is_a_norm_and_only_trains_the_predictor():
     assert all(p.grad is not None for p in rnd.predictor.parameters())
 
 
-@pytest.mark.parametrize("step, use_rnd, unsupervised, expected", [
-    (0, True, False, (1.0, 1.0)), (500, True, False, (0.5, 1.0)), (1000, True, False, (0.0, 1.0)),
-    (500, False, False, (0.0, 1.0)), (500, True, True, (1.0, 0.0)), (500, False, True, (1.0, 0.0)),
-])
-def test_exploration_weights(step, use_rnd, unsupervised, expected):
-    assert awac.exploration_weights(step, 1000, use_rnd, unsupervised) == pytest.approx(expected)
+def test_exploration_schedule_is_rnd_cqls():
+    import rnd_cql
+
+    for t in range(0, 400, 7):
+        for first_goal in (None, 10, 99, 100, 150):
+            if first_goal is None or first_goal <= t:
+                for n, extend in ((100, True), (100, False), (0, True)):
+                    assert awac.exploration_schedule(t, n, first_goal, extend) == rnd_cql.exploration_schedule(
+                        t, n, first_goal, extend)
 
 
 def test_replay_buffer_round_trips_through_minari(tmp_path):
@@ -244,7 +248,8 @@ def test_offline_exploitation_freezes_the_buffer(tmp_path, monkeypatch):
     calls = []
     original = awac.ReplayBuffer.add
     monkeypatch.setattr(awac.ReplayBuffer, "add", lambda self, *a: (calls.append(1), original(self, *a)))
-    summary = run(tmp_path, offline_exploitation=True, total_steps=2000, num_exploration_steps=1000)
+    summary = run(tmp_path, offline_exploitation=True, total_steps=2000, num_exploration_steps=1000,
+                  extend_exploration=False)  # a phase of exactly 1000 steps
     assert summary["status"] == "completed" and len(calls) == 1000
 
 
@@ -277,6 +282,11 @@ def test_exploration_phase_is_rnd_cqls_transition_for_transition(explores_as_rnd
 def test_exploration_flags_mean_what_they_mean_in_rnd_cql(explores_as_rnd_cql):
     """Every exploration flag of rnd_cql.py, set away from its default, still gives both scripts the same data."""
     explores_as_rnd_cql(awac, False, other_flags=True)
+
+
+def test_a_phase_extended_until_the_goal_is_rnd_cqls_too(explores_as_rnd_cql):
+    """A phase that has not reached the goal by --num-exploration-steps goes on alike in both scripts."""
+    explores_as_rnd_cql(awac, False, extended=True)
 
 
 # ------------------------------------------------------------------------------------------ faults

@@ -20,7 +20,8 @@ import pointmass
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {"algorithm", "env_id", "seed", "exp_name", "status", "reason", "global_step", "num_updates",
                 "return_mean", "return_std", "success_rate", "normalized_score", "eval_episodes", "coverage",
-                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "args", "run_dir"}
+                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "args", "run_dir", "first_goal_step",
+                "exploration_end_step"}
 TIMING_KEYS = {"wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "run_dir"}
 # A short online run: random steps, an RND exploration phase, then the policy collects.
 SHORT = dict(env_id="PointmassEasy-v0", total_steps=2_000, learning_starts=500, num_exploration_steps=1_200,
@@ -122,13 +123,15 @@ def test_double_dqn_target():
     assert torch.allclose(y, torch.tensor([1.0 + 0.5 * 20.0, 1.0]))
 
 
-def test_exploration_weights():
-    a = iql.Args(num_exploration_steps=100)
-    assert iql.exploration_weights(0, a) == (1.0, 1.0)
-    assert iql.exploration_weights(50, a) == (0.5, 1.0)
-    assert iql.exploration_weights(200, a) == (0.0, 1.0)
-    assert iql.exploration_weights(50, iql.Args(unsupervised_exploration=True)) == (1.0, 0.0)
-    assert iql.exploration_weights(50, iql.Args(use_rnd=False)) == (0.0, 1.0)
+def test_exploration_schedule_is_rnd_cqls():
+    import rnd_cql
+
+    for t in range(0, 400, 7):
+        for first_goal in (None, 10, 99, 100, 150):
+            if first_goal is None or first_goal <= t:
+                for n, extend in ((100, True), (100, False), (0, True)):
+                    assert iql.exploration_schedule(t, n, first_goal, extend) == rnd_cql.exploration_schedule(
+                        t, n, first_goal, extend)
 
 
 def test_fourier_features_are_sin_and_cos_of_the_scaled_observation(fourier_reference):
@@ -292,6 +295,11 @@ def test_exploration_phase_is_rnd_cqls_transition_for_transition(explores_as_rnd
 def test_exploration_flags_mean_what_they_mean_in_rnd_cql(explores_as_rnd_cql):
     """Every exploration flag of rnd_cql.py, set away from its default, still gives both scripts the same data."""
     explores_as_rnd_cql(iql, False, other_flags=True)
+
+
+def test_a_phase_extended_until_the_goal_is_rnd_cqls_too(explores_as_rnd_cql):
+    """A phase that has not reached the goal by --num-exploration-steps goes on alike in both scripts."""
+    explores_as_rnd_cql(iql, False, extended=True)
 
 
 # ---------------------------------------------------------------- bad input

@@ -19,7 +19,8 @@ from rnd_cql import Args, ConfigError, ReplayBuffer, cql_regularizer, double_dqn
 
 SUMMARY_KEYS = {"algorithm", "env_id", "seed", "exp_name", "status", "reason", "global_step", "num_updates",
                 "return_mean", "return_std", "success_rate", "normalized_score", "eval_episodes", "coverage",
-                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "args", "run_dir"}
+                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "args", "run_dir", "first_goal_step",
+                "exploration_end_step"}
 TIMING_KEYS = {"wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "run_dir"}
 SCRIPT = Path(rnd_cql.__file__)
 
@@ -28,7 +29,7 @@ def small(tmp_path, **kw) -> Args:
     """A run of a few thousand steps with small RND networks: seconds, but every code path."""
     base = dict(env_id="PointmassEasy-v0", total_steps=2_000, num_exploration_steps=1_000, learning_starts=500,
                 eval_every=1_000, eval_episodes=10, rnd_hidden=32, batch_size=64, runs_dir=str(tmp_path / "runs"),
-                progress=False)
+                progress=False, extend_exploration=False)  # a phase of exactly 1 000 steps; the extension's own tests below
     return Args(**{**base, **kw})
 
 
@@ -80,6 +81,19 @@ def test_cql_alpha_zero_critic_update_is_double_dqn(tmp_path):
     assert td.item() == pytest.approx(((q_data - y) ** 2).mean().item(), rel=1e-5)
     assert cql.item() == pytest.approx(cql_regularizer(before, batch[2]).item(), rel=1e-5)  # logged, not used
     assert q_mean.item() == pytest.approx(q_data.mean().item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("t, first_goal, extend, expected", [
+    (0, None, True, (1.0, True)), (25, None, True, (0.75, True)),  # the course's schedule, n = 100 steps
+    (100, 40, True, (0.0, False)), (150, 40, True, (0.0, False)),  # the goal came in time: the phase ends at n
+    (100, None, False, (0.0, False)),  # no goal yet, not extended: ends at n all the same
+    (100, None, True, (1.0, True)), (5_000, None, True, (1.0, True)),  # no goal yet: held at 1
+    (130, 120, True, (0.9, True)), (219, 120, True, (0.01, True)), (220, 120, True, (0.0, False)),  # n after it
+])
+def test_exploration_schedule(t, first_goal, extend, expected):
+    w, exploring = rnd_cql.exploration_schedule(t, 100, first_goal, extend)
+    assert w == pytest.approx(expected[0]) and exploring == expected[1]
+    assert not rnd_cql.exploration_schedule(t, 0, first_goal, extend)[1]  # no phase at all stays none
 
 
 def test_fourier_features_are_sin_and_cos_of_the_scaled_observation(fourier_reference):
@@ -207,6 +221,29 @@ def test_save_dataset_then_train_offline_on_it(tmp_path, monkeypatch):
     assert "losses/rnd_loss" not in ea.Tags()["scalars"]  # no exploration when learning from a dataset
 
 
+def test_a_phase_that_misses_the_goal_goes_on_until_n_steps_after_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
+    import minari
+
+    # uniformly random actions throughout (learning_starts = total_steps), so both runs walk the same path,
+    # which first reaches Medium's goal after step 300 (at step 508 on our machines)
+    common = dict(env_id="PointmassMedium-v0", seed=3, total_steps=1_000, num_exploration_steps=300,
+                  learning_starts=1_000, eval_every=250)
+    ext = rnd_cql.train(small(tmp_path, **common, extend_exploration=True, save_dataset_id="test/ext-v0"))
+    fixed = rnd_cql.train(small(tmp_path, **common, save_dataset_id="test/fixed-v0"))
+    goal = ext["first_goal_step"]
+    assert 300 <= goal == fixed["first_goal_step"] and goal + 300 < 1_000
+    assert ext["exploration_end_step"] == goal + 300 and fixed["exploration_end_step"] == 300
+    a, b = (list(minari.load_dataset(name).iterate_episodes()) for name in ("test/ext-v0", "test/fixed-v0"))
+    assert sum(len(ep.actions) for ep in a) == goal + 300 and sum(len(ep.actions) for ep in b) == 300
+    actions = [np.concatenate([ep.actions for ep in d]) for d in (a, b)]
+    assert np.array_equal(actions[0][:300], actions[1])  # the course's phase is the extended one's start
+    for summary, drawn in ((ext, [s for s in (250, 500, 750) if s <= goal + 300]), (fixed, [250])):
+        ea = EventAccumulator(summary["run_dir"], size_guidance={"images": 0})
+        ea.Reload()
+        assert [e.step for e in ea.Images("maps/rnd_bonus")] == drawn  # the bonus map while the phase is on
+
+
 def test_offline_exploitation_freezes_the_buffer(tmp_path, monkeypatch):
     added, real = [], ReplayBuffer.add
     monkeypatch.setattr(ReplayBuffer, "add", lambda self, *a: (added.append(1), real(self, *a)))
@@ -282,6 +319,7 @@ def test_bad_flag_exits_2_with_one_line_and_no_run_dir(tmp_path, flags, starts):
     (dict(dataset_id="test/missing-v0"), "--dataset-id"),
     (dict(dataset_id="test/rnd-v0", save_dataset_id="test/other-v0"), "--save-dataset-id"),
     (dict(save_dataset_id="no version"), "--save-dataset-id"),
+    (dict(save_dataset_id="test/phase-v0", num_exploration_steps=0), "--save-dataset-id needs --num-exploration"),
     (dict(save_dataset_id="noversion"), "--save-dataset-id 'noversion' must look like"),  # minari: TypeError
     (dict(learning_rate=float("inf")), "--learning-rate must be a finite number"),
     (dict(exploit_rew_scale=float("nan")), "--exploit-rew-scale must be a finite number"),
