@@ -125,17 +125,6 @@ def test_rnd_bonus_is_a_norm_and_only_trains_the_predictor():
     assert all(p.grad is not None for p in rnd.predictor.parameters())
 
 
-def test_exploration_schedule_is_rnd_cqls():
-    import rnd_cql
-
-    for t in range(0, 400, 7):
-        for first_goal in (None, 10, 99, 100, 150):
-            if first_goal is None or first_goal <= t:
-                for n, extend in ((100, True), (100, False), (0, True)):
-                    assert awac.exploration_schedule(t, n, first_goal, extend) == rnd_cql.exploration_schedule(
-                        t, n, first_goal, extend)
-
-
 def test_replay_buffer_round_trips_through_minari(tmp_path):
     env = gym.make("PointmassEasy-v0")
     buffer = awac.ReplayBuffer(10, 2)

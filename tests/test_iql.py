@@ -123,17 +123,6 @@ def test_double_dqn_target():
     assert torch.allclose(y, torch.tensor([1.0 + 0.5 * 20.0, 1.0]))
 
 
-def test_exploration_schedule_is_rnd_cqls():
-    import rnd_cql
-
-    for t in range(0, 400, 7):
-        for first_goal in (None, 10, 99, 100, 150):
-            if first_goal is None or first_goal <= t:
-                for n, extend in ((100, True), (100, False), (0, True)):
-                    assert iql.exploration_schedule(t, n, first_goal, extend) == rnd_cql.exploration_schedule(
-                        t, n, first_goal, extend)
-
-
 def test_fourier_features_are_sin_and_cos_of_the_scaled_observation(fourier_reference):
     # MountainCar-like bounds: the shift to [0, 1] is folded into the features' phase, so check it too
     space = gym.spaces.Box(np.array([-1.2, -0.07], np.float32), np.array([0.6, 0.07], np.float32))

@@ -2,6 +2,7 @@
 trip, short end-to-end runs (outputs, TensorBoard, determinism, faults), bad input, and a slow learning check."""
 
 import dataclasses
+import importlib
 import json
 import math
 import subprocess
@@ -94,6 +95,18 @@ def test_exploration_schedule(t, first_goal, extend, expected):
     w, exploring = rnd_cql.exploration_schedule(t, 100, first_goal, extend)
     assert w == pytest.approx(expected[0]) and exploring == expected[1]
     assert not rnd_cql.exploration_schedule(t, 0, first_goal, extend)[1]  # no phase at all stays none
+
+
+@pytest.mark.parametrize("script", ["awac", "iql"])
+def test_every_script_has_this_schedule(script):
+    """The three scripts explore alike only if their schedules agree wherever they can be asked."""
+    module = importlib.import_module(script)
+    for t in range(0, 400, 7):
+        for first_goal in (None, 10, 99, 100, 150):
+            for n, extend in ((100, True), (100, False), (0, True)):
+                if first_goal is None or first_goal <= t:
+                    assert module.exploration_schedule(t, n, first_goal, extend) == rnd_cql.exploration_schedule(
+                        t, n, first_goal, extend)
 
 
 def test_fourier_features_are_sin_and_cos_of_the_scaled_observation(fourier_reference):
