@@ -7,8 +7,9 @@ Reads every run directory under the given paths (a run directory holds the
 
 - `results.md`: the results table (normalised score as IQM and mean with 95%
   stratified-bootstrap confidence intervals from rliable, mean return, success
-  rate, wall time, SPS, and the random/oracle reference returns), a speed and
-  memory table, the coverage table, the sweep tables and the skipped runs.
+  rate, wall time, SPS, and the random/oracle reference returns), the default
+  runs' exploration phases seed by seed, a speed and memory table, the
+  coverage table, the sweep tables and the skipped runs.
 - `results.json`: the same numbers, machine readable.
 - `learning_curves.png`, `interval_estimates.png`, `coverage_heatmaps.png`,
   `sweep_<name>.png`: each only when the runs it needs are there.
@@ -474,6 +475,25 @@ def plot_interval_estimates(rows: list[dict], path: Path) -> Optional[str]:
     return path.name
 
 
+def phase_rows(groups: dict) -> list[dict]:
+    """The default runs (exp_name = algorithm) per maze and seed: the step of the exploration phase's first
+    goal transition and of its end (summary.json; the scripts' phases are alike, so one value each is
+    expected, several are all listed) and each algorithm's score."""
+    rows: dict[tuple[str, int], dict] = {}
+    for (algorithm, env_id, exp_name), runs in groups.items():
+        if exp_name != algorithm:
+            continue
+        for run in runs:
+            s = run.summary
+            row = rows.setdefault((env_id, s["seed"]), {"env_id": env_id, "seed": s["seed"], "first_goal_step": [],
+                                                        "exploration_end_step": [], "scores": {}})
+            for key in ("first_goal_step", "exploration_end_step"):
+                if s.get(key) not in row[key]:
+                    row[key].append(s.get(key))
+            row["scores"][algorithm] = s["normalized_score"]
+    return [rows[k] for k in sorted(rows, key=lambda k: (sort_key(k[0]), k[1]))]
+
+
 def coverage_rows(groups: dict) -> list[dict]:
     """Per maze: coverage of unsupervised RND exploration against random exploration."""
     table: dict[tuple[str, str], dict] = {}
@@ -631,6 +651,16 @@ def speed_table(rows: list[dict]) -> str:
     return md_table(header, body)
 
 
+def phase_table(rows: list[dict]) -> str:
+    algorithms = sorted({a for r in rows for a in r["scores"]}, key=lambda a: sort_key("", a))
+    def steps(values: list) -> str:
+        return " / ".join("—" if v is None else str(v) for v in sorted(values, key=lambda v: (v is None, v or 0)))
+
+    body = [[r["env_id"], str(r["seed"]), steps(r["first_goal_step"]), steps(r["exploration_end_step"]),
+             *[fmt(r["scores"].get(a)) for a in algorithms]] for r in rows]
+    return md_table(["maze", "seed", "first goal (step)", "phase end (step)", *algorithms], body)
+
+
 def coverage_table(rows: list[dict]) -> str:
     def cell(c):
         if c is None or c["coverage"] is None:
@@ -667,6 +697,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
     rows = [summarize_group(k, v, reps, seed) for k, v in groups.items()]
     aggregate = aggregate_scores(groups, reps, seed)
     coverage = coverage_rows(groups)
+    phases = phase_rows(groups)
     sweeps = sweep_rows(groups, reps, seed)
     plots = {
         "learning_curves": plot_learning_curves(groups, out / "learning_curves.png", reps, seed),
@@ -698,6 +729,12 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
     if plots["learning_curves"]:
         md += ["", "## Learning curves", "", "IQM normalised score over seeds, 95% bootstrap band.", "",
                f"![learning curves]({plots['learning_curves']})"]
+    if phases:
+        md += ["", "## Exploration phases, seed by seed", "",
+               "Default runs only. Steps from summary.json (`first_goal_step`: the first collected transition that "
+               "reached the goal; `exploration_end_step`: where the exploration critic stopped collecting, 0 when "
+               "learning from a dataset; — if none, or not recorded); scores are normalised.",
+               "", phase_table(phases)]
     if coverage:
         md += ["", "## Coverage: RND against random exploration", "",
                "Fraction of free maze cells visited (summary.json `coverage`).", "", coverage_table(coverage)]
@@ -715,7 +752,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
     write_atomic(out / "results.md", text)
 
     data = {
-        "groups": rows, "aggregate": aggregate,
+        "groups": rows, "aggregate": aggregate, "phases": phases,
         "coverage": [{k: {kk: vv for kk, vv in v.items() if kk != "density"} if isinstance(v, dict) else v
                       for k, v in r.items()} for r in coverage],
         "sweeps": sweeps, "plots": {k: v for k, v in plots.items() if v},

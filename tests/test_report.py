@@ -113,6 +113,24 @@ def test_table_has_the_known_numbers(tmp_path):
     assert json.loads((tmp_path / "results" / "results.json").read_text())["groups"][0]["score_mean"] == 32.0
 
 
+def test_exploration_phases_seed_by_seed(tmp_path):
+    runs = tmp_path / "runs"
+    for algorithm, score in [("rnd_cql", 101.0), ("awac", 102.0), ("iql", 0.0)]:
+        make_run(runs, algorithm, HARD, 7, score, first_goal_step=14_568, exploration_end_step=24_568)
+        make_run(runs, algorithm, HARD, 1, score + 1, first_goal_step=6_579, exploration_end_step=10_000)
+    make_run(runs, "iql", EASY, 2, 50.0, first_goal_step=None, exploration_end_step=None)  # never reached
+    make_run(runs, "awac", EASY, 2, 60.0, first_goal_step=900, exploration_end_step=10_000)  # phases that differ
+    make_run(runs, "awac", EASY, 1, 70.0, exp_name="awac_lam3", first_goal_step=1, exploration_end_step=2)  # not a default
+    result = build(runs, tmp_path / "results")
+    md = result["markdown"]
+    assert md_row(md, EASY, "2") == [EASY, "2", "900 / —", "10000 / —", "—", "60.0", "50.0"]
+    assert md_row(md, HARD, "1") == [HARD, "1", "6579", "10000", "102.0", "103.0", "1.0"]
+    assert md_row(md, HARD, "7") == [HARD, "7", "14568", "24568", "101.0", "102.0", "0.0"]
+    assert md.index(f"| {EASY} | 2 |") < md.index(f"| {HARD} | 1 |") < md.index(f"| {HARD} | 7 |")
+    assert f"\n| {EASY} | 1 |" not in md
+    assert [r["seed"] for r in result["phases"]] == [2, 1, 7]
+
+
 def test_single_seed_has_no_interval(tmp_path):
     make_run(tmp_path / "runs", "rnd_cql", HARD, 1, 75.0)
     result = build(tmp_path / "runs", tmp_path / "out")
