@@ -109,7 +109,7 @@ class Args:
     use_rnd: bool = True
     """RND bonus for the exploration critic, weighted 1 -> 0 linearly over the phase"""
     num_exploration_steps: int = 10_000
-    """length of the exploration phase in env steps"""
+    """length N of the exploration phase in env steps (longer when its data miss the goal: --extend-exploration)"""
     extend_exploration: bool = True
     """pointmass, supervised exploration: a phase whose data miss the goal at --num-exploration-steps goes on
     until they reach it, then that many steps more (see exploration_schedule)"""

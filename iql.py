@@ -114,7 +114,8 @@ class Args:
     use_rnd: bool = True
     """add the RND bonus to the exploration critic's reward, its weight falling linearly 1 -> 0"""
     num_exploration_steps: int = 10_000
-    """length of the exploration phase, during which the exploration critic collects"""
+    """length N of the exploration phase, during which the exploration critic collects (longer when its data
+    miss the goal: --extend-exploration)"""
     extend_exploration: bool = True
     """pointmass, supervised exploration: a phase whose data miss the goal at --num-exploration-steps goes on
     until they reach it, then that many steps more (see exploration_schedule)"""
