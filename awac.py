@@ -29,9 +29,10 @@ Defaults that differ from the course's (the measurements behind each are in the 
   (--offline-exploitation keeps 0.1: exploration data cover every action);
 - critic 2x64 ReLU (the course's), actor 2x64 tanh at lr 3e-4 (course 4x512 at 1e-4), both on 32 random
   Fourier features (sigma 2) of the observation, as in rnd_cql.py and iql.py;
-- one gradient step of the critic and the actor per 3 env steps (or iterations with --dataset-id), hard
+- one gradient step of the critic and the actor per 2 env steps (or iterations with --dataset-id), hard
   target copies every 30 of them (course: every step, every 300), from the exploration phase's end on,
-  as in iql.py (course: from --learning-starts on; --train-during-exploration);
+  as in iql.py (course: from --learning-starts on; --train-during-exploration); one per 3 env steps ran
+  out of steps after a long phase;
 - gamma 0.99 (course 0.95), as rnd_cql.py: VeryHard's goal is 76 steps from the start, and 0.95^76 = 0.02
   of its reward is too little to tell the start's actions apart; the faster target copy carries the
   value down that corridor in the steps left after the phase;
@@ -169,7 +170,7 @@ class Args:
     """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
     target_update_period: int = 30
     """copy the AWAC critic into its target every this many gradient steps (course: 300)"""
-    train_frequency: int = 3
+    train_frequency: int = 2
     """env steps per gradient step of the critic and the actor (offline: every iteration); the exploration
     critic and the RND predictor step at every env step of the exploration phase, as in rnd_cql.py"""
     train_during_exploration: bool = False

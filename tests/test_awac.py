@@ -173,8 +173,9 @@ def test_end_to_end_writes_summary_tensorboard_and_dataset(tmp_path):
     assert (run_dir / "model.pt").exists() and not list(run_dir.glob("*.tmp"))
     assert summary["status"] == "completed" and summary["global_step"] == 3000
     assert summary["args"]["lam"] == 0.1  # the default lam online
-    # every 3rd step from the phase's end on
-    assert summary["num_updates"] == len(range(1503, 3001, 3)) and summary["eval_episodes"] == 100
+    # every --train-frequency-th step after the phase's 1500
+    updates = [step for step in range(1501, 3001) if step % awac.Args.train_frequency == 0]
+    assert summary["num_updates"] == len(updates) == 750 and summary["eval_episodes"] == 100
     assert 0 <= summary["success_rate"] <= 1 and 0 < summary["coverage"] <= 1
     ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
     ea.Reload()
@@ -302,7 +303,8 @@ def test_ctrl_c_writes_an_interrupted_summary(tmp_path, monkeypatch):
 
     monkeypatch.setattr(awac, "awac_actor_loss", interrupt_later)
     summary = run(tmp_path)
-    assert summary["status"] == "interrupted" and summary["global_step"] == 1503 + 3 * 99  # the 100th update
+    updates = [step for step in range(1501, 3001) if step % awac.Args.train_frequency == 0]
+    assert summary["status"] == "interrupted" and summary["global_step"] == updates[99]  # the 100th update
     assert json.loads((Path(summary["run_dir"]) / "summary.json").read_text())["status"] == "interrupted"
 
 
