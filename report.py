@@ -653,6 +653,7 @@ def speed_table(rows: list[dict]) -> str:
 
 def phase_table(rows: list[dict]) -> str:
     algorithms = sorted({a for r in rows for a in r["scores"]}, key=lambda a: sort_key("", a))
+
     def steps(values: list) -> str:
         return " / ".join("—" if v is None else str(v) for v in sorted(values, key=lambda v: (v is None, v or 0)))
 
