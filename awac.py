@@ -112,8 +112,7 @@ class Args:
     num_exploration_steps: int = 10_000
     """length N of the exploration phase in env steps (longer when its data miss the goal: --extend-exploration)"""
     extend_exploration: bool = True
-    """pointmass, supervised exploration: a phase whose data miss the goal at --num-exploration-steps goes on
-    until they reach it, then that many steps more (see exploration_schedule)"""
+    """pointmass, supervised: if the data miss the goal by step N, explore until they reach it, then N steps more"""
     unsupervised_exploration: bool = False
     """explore on the RND bonus alone (uniformly random with --no-use-rnd)"""
     offline_exploitation: bool = False
@@ -164,18 +163,15 @@ class Args:
     actor_layers: int = 2
     """hidden layers of the actor"""
     fourier_features: int = 32
-    """random Fourier features of every critic's and the actor's input, as in rnd_cql.py and iql.py (0: the raw
-    position, as the course)"""
+    """random Fourier features of the critics' and the actor's input (0: the raw position, as the course)"""
     fourier_sigma: float = 2.0
     """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
     target_update_period: int = 30
     """copy the AWAC critic into its target every this many gradient steps (course: 300)"""
     train_frequency: int = 2
-    """env steps per gradient step of the critic and the actor (offline: every iteration); the exploration
-    critic and the RND predictor step at every env step of the exploration phase, as in rnd_cql.py"""
+    """env steps per critic and actor step (offline: every iteration); the explorer and f_hat step every phase step"""
     train_during_exploration: bool = False
-    """update the critic and the actor during the exploration phase too (course: from --learning-starts on);
-    off: only from its end on, as in iql.py (nothing reads them during the phase but its evaluations)"""
+    """train the critic and the actor during the exploration phase too (course: from --learning-starts on)"""
 
 
 class ConfigError(ValueError):

@@ -114,11 +114,9 @@ class Args:
     use_rnd: bool = True
     """add the RND bonus to the exploration critic's reward, its weight falling linearly 1 -> 0"""
     num_exploration_steps: int = 10_000
-    """length N of the exploration phase, during which the exploration critic collects (longer when its data
-    miss the goal: --extend-exploration)"""
+    """length N of the exploration phase, in which the exploration critic collects (longer: --extend-exploration)"""
     extend_exploration: bool = True
-    """pointmass, supervised exploration: a phase whose data miss the goal at --num-exploration-steps goes on
-    until they reach it, then that many steps more (see exploration_schedule)"""
+    """pointmass, supervised: if the data miss the goal by step N, explore until they reach it, then N steps more"""
     unsupervised_exploration: bool = False
     """exploration critic on the bonus alone (w_explore=1, w_exploit=0); uniform actions without RND"""
     offline_exploitation: bool = False
@@ -173,8 +171,7 @@ class Args:
     train_frequency: int = 2
     """env steps per gradient update (with --dataset-id every step is an update)"""
     train_during_exploration: bool = False
-    """update Q, V and the policy during the exploration phase too (course: from --learning-starts on); off:
-    only from its end on, fresh, on its data, which VeryHard needs (see the README)"""
+    """train Q, V and the policy during the exploration phase too (course: from --learning-starts on)"""
 
 
 class ConfigError(ValueError):

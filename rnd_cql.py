@@ -100,11 +100,9 @@ class Args:
     use_rnd: bool = True
     """add the RND bonus to the exploration critic's reward"""
     num_exploration_steps: int = 10_000
-    """length N of the exploration phase: the exploration critic collects and w_explore decays to 0 (longer
-    when its data miss the goal: --extend-exploration)"""
+    """length N of the exploration phase, in which the exploration critic collects (longer: --extend-exploration)"""
     extend_exploration: bool = True
-    """pointmass, supervised exploration: a phase whose data miss the goal at --num-exploration-steps goes on
-    until they reach it, then that many steps more (see exploration_schedule)"""
+    """pointmass, supervised: if the data miss the goal by step N, explore until they reach it, then N steps more"""
     unsupervised_exploration: bool = False
     """exploration critic on the bonus alone (w_explore=1, w_exploit=0); random actions without RND"""
     offline_exploitation: bool = False
@@ -143,8 +141,7 @@ class Args:
     fourier_sigma: float = 2.0
     """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
     train_frequency: int = 3
-    """env steps per update of the exploitation critic (CleanRL's name; course: 1); the RND predictor and
-    the exploration critic update at every step of the exploration phase"""
+    """env steps per exploitation-critic update (course: 1); the explorer and f_hat update at every phase step"""
     target_update_period: int = 30
     """updates between hard copies of the exploitation critic into its target network (course: 300)"""
     grad_clip: float = 10.0

@@ -1,9 +1,12 @@
-"""Every float flag of every algorithm script refuses nan and inf, every int flag -1, before any work starts.
+"""Every flag of every algorithm script has a one-line help; every float flag refuses nan and inf, every int
+flag -1, before any work starts.
 
 A comparison such as `value > 0` lets inf through and `value <= 0` lets nan through; each script's
 check_args ends with a finiteness check over all float fields, so a flag added later is covered too.
 """
+import ast
 import dataclasses
+import inspect
 import math
 from typing import Optional
 
@@ -14,6 +17,17 @@ import iql
 import rnd_cql
 
 SCRIPTS = {"rnd_cql": rnd_cql, "awac": awac, "iql": iql}
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_flag_has_a_one_line_docstring(script):
+    """tyro shows a field's docstring as its --help text; it keeps the break before an indented second line,
+    which cuts the help mid-sentence, so each docstring is one line."""
+    body = ast.parse(inspect.getsource(SCRIPTS[script].Args)).body[0].body
+    docs = {field.target.id: (after.value.value if isinstance(after, ast.Expr) else None)
+            for field, after in zip(body, body[1:] + [None]) if isinstance(field, ast.AnnAssign)}
+    assert set(docs) == {f.name for f in dataclasses.fields(SCRIPTS[script].Args)}
+    assert {name: doc for name, doc in docs.items() if not isinstance(doc, str) or "\n" in doc or not doc} == {}
 # from the annotations, so an Optional[float] flag whose default is None (awac's --lam) is included too
 FLOAT_FLAGS = [(name, field.name) for name, module in SCRIPTS.items() for field in dataclasses.fields(module.Args)
                if field.type in (float, Optional[float])]
