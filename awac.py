@@ -400,6 +400,13 @@ def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool
     return max(0.0, 1.0 - (t - start) / max(1, n)), t < start + n
 
 
+def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[float, float]:
+    """(w_explore, w_exploit) of r_mix = w_explore r_int + w_exploit r_env (course PDF): the course's decaying
+    w_explore with RND and 0 without it, w_exploit 1; the bonus alone, (1, 0), when unsupervised."""
+    w_explore = (1.0 if unsupervised else w_decay) if use_rnd else 0.0
+    return w_explore, (0.0 if unsupervised else 1.0)
+
+
 def double_dqn_target(reward, terminated, next_q_online, next_q_target, gamma: float) -> torch.Tensor:
     """y = r + gamma (1 - terminated) Q_target(s', argmax_a Q(s', a)) (van Hasselt et al. 2016)."""
     next_action = next_q_online.argmax(dim=-1, keepdim=True)
@@ -640,9 +647,7 @@ def train(args: Args) -> dict:
                         loss = loss + td_loss + actor_loss
                         losses.update(td_loss=td_loss, actor_loss=actor_loss, q_values=q_data, awac_weights=weights)
                     if explore:
-                        # the course's PiecewiseSchedule / ConstantSchedule, or the bonus alone when unsupervised
-                        w_explore = (1.0 if args.unsupervised_exploration else w_decay) if args.use_rnd else 0.0
-                        w_exploit = 0.0 if args.unsupervised_exploration else 1.0
+                        w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                         r_mix = w_exploit * r
                         if rnd is not None:  # the error at s' is the bonus for reaching s'
                             # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used

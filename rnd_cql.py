@@ -356,6 +356,13 @@ def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool
     return max(0.0, 1.0 - (t - start) / max(1, n)), t < start + n
 
 
+def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[float, float]:
+    """(w_explore, w_exploit) of r_mix = w_explore r_int + w_exploit r_env (course PDF): the course's decaying
+    w_explore with RND and 0 without it, w_exploit 1; the bonus alone, (1, 0), when unsupervised."""
+    w_explore = (1.0 if unsupervised else w_decay) if use_rnd else 0.0
+    return w_explore, (0.0 if unsupervised else 1.0)
+
+
 # ---- pure losses: tensors in, tensors out; tests check them against hand-computed numbers ----
 def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """RND error per state, ||f_hat(s') - f(s')||_2 (Burda et al. 2019; course eq. 1). Shape (B,)."""
@@ -587,9 +594,7 @@ def train(args: Args) -> dict:
                 batch = rb.sample(rng, args.batch_size, device)
                 r_env, terminated = batch[3], batch[4]
                 if train_explorer:
-                    # the course's PiecewiseSchedule / ConstantSchedule, or the bonus alone when unsupervised
-                    w_explore = (1.0 if args.unsupervised_exploration else w_decay) if args.use_rnd else 0.0
-                    w_exploit = 0.0 if args.unsupervised_exploration else 1.0
+                    w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                     r_mix = w_exploit * r_env
                     if args.use_rnd:  # the error at s' is the bonus for reaching s' (eq. 1)
                         # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used

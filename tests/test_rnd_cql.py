@@ -3,6 +3,7 @@ trip, short end-to-end runs (outputs, TensorBoard, determinism, faults), bad inp
 
 import dataclasses
 import importlib
+import itertools
 import json
 import math
 import subprocess
@@ -97,9 +98,19 @@ def test_exploration_schedule(t, first_goal, extend, expected):
     assert not rnd_cql.exploration_schedule(t, 0, first_goal, extend)[1]  # no phase at all stays none
 
 
+@pytest.mark.parametrize("w_decay, use_rnd, unsupervised, expected", [
+    (0.3, True, False, (0.3, 1.0)),  # supervised RND: the decaying bonus plus the env's reward
+    (0.3, False, False, (0.0, 1.0)),  # no RND: the env's reward alone (plain epsilon-greedy DQN)
+    (0.3, True, True, (1.0, 0.0)),  # unsupervised: the bonus alone, at full weight all phase
+    (0.3, False, True, (0.0, 0.0)),  # unsupervised without RND: nothing to learn (the actions are random)
+])
+def test_reward_weights(w_decay, use_rnd, unsupervised, expected):
+    assert rnd_cql.reward_weights(w_decay, use_rnd, unsupervised) == expected
+
+
 @pytest.mark.parametrize("script", ["awac", "iql"])
 def test_every_script_has_this_schedule(script):
-    """The three scripts explore alike only if their schedules agree wherever they can be asked."""
+    """The three scripts explore alike only if their schedules and reward weights agree wherever asked."""
     module = importlib.import_module(script)
     for t in range(0, 400, 7):
         for first_goal in (None, 10, 99, 100, 150):
@@ -107,6 +118,8 @@ def test_every_script_has_this_schedule(script):
                 if first_goal is None or first_goal <= t:
                     assert module.exploration_schedule(t, n, first_goal, extend) == rnd_cql.exploration_schedule(
                         t, n, first_goal, extend)
+    for flags in itertools.product([0.0, 0.4, 1.0], [True, False], [True, False]):
+        assert module.reward_weights(*flags) == rnd_cql.reward_weights(*flags)
 
 
 def test_fourier_features_are_sin_and_cos_of_the_scaled_observation(fourier_reference):
