@@ -28,6 +28,8 @@ def test_every_flag_has_a_one_line_docstring(script):
             for field, after in zip(body, body[1:] + [None]) if isinstance(field, ast.AnnAssign)}
     assert set(docs) == {f.name for f in dataclasses.fields(SCRIPTS[script].Args)}
     assert {name: doc for name, doc in docs.items() if not isinstance(doc, str) or "\n" in doc or not doc} == {}
+
+
 # from the annotations, so an Optional[float] flag whose default is None (awac's --lam) is included too
 FLOAT_FLAGS = [(name, field.name) for name, module in SCRIPTS.items() for field in dataclasses.fields(module.Args)
                if field.type in (float, Optional[float])]
