@@ -51,6 +51,7 @@ import copy
 import json
 import math
 import os
+import platform
 import random
 import re
 import resource
@@ -489,6 +490,21 @@ def write_atomic(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
+def machine(device: torch.device) -> str:
+    """What computed the run. Kernels round differently on each kind of CPU (AVX2, AVX-512) and GPU, so a seed
+    gives the same numbers only on the same kind of machine; on Linux the family and model tell CPUs apart."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
+    cpu = platform.processor() or platform.machine()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            first = f.read().split("\n\n")[0].splitlines()  # the first processor's block
+        info = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in first)}
+        family = f" (family {info['cpu family']}, model {info['model']})" if "cpu family" in info else ""
+        cpu = info.get("model name", cpu) + family
+    return f"{cpu}, {torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} cores, torch {torch.__version__}"
+
+
 def train(args: Args) -> dict:
     # --- validate everything before the run directory exists
     check_args(args)
@@ -726,7 +742,7 @@ def train(args: Args) -> dict:
         "normalized_score": ev["normalized_score"], "eval_episodes": max(100, args.eval_episodes),
         "coverage": ev.get("coverage"), "wall_time_s": wall_time, "sps": global_step / wall_time,
         "updates_per_s": num_updates / wall_time,
-        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
         "args": asdict(args), "run_dir": str(run_dir),
     }
     write_atomic(run_dir / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=2)))

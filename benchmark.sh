@@ -572,7 +572,7 @@ for _ in range(REPEATS):
         rates[name].append(rate(update, flush))
 medians = {k: statistics.median(v) for k, v in rates.items()}
 print(f"d3rlpy {d3rlpy.__version__}, torch {torch.__version__}, 1 thread, {HIDDEN}x{HIDDEN}, batch {BATCH}, "
-      f"{REPEATS} repeats of {UPDATES} updates")
+      f"{REPEATS} repeats of {UPDATES} updates, on {rnd_cql.machine(torch.device('cpu'))}")
 print("| library | updates/s, median | all repeats |")
 print("|---|---|---|")
 for k, v in rates.items():

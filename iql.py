@@ -54,6 +54,7 @@ import dataclasses
 import json
 import math
 import os
+import platform
 import random
 import resource
 import sys
@@ -466,6 +467,21 @@ def write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def machine(device: torch.device) -> str:
+    """What computed the run. Kernels round differently on each kind of CPU (AVX2, AVX-512) and GPU, so a seed
+    gives the same numbers only on the same kind of machine; on Linux the family and model tell CPUs apart."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
+    cpu = platform.processor() or platform.machine()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            first = f.read().split("\n\n")[0].splitlines()  # the first processor's block
+        info = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in first)}
+        family = f" (family {info['cpu family']}, model {info['model']})" if "cpu family" in info else ""
+        cpu = info.get("model name", cpu) + family
+    return f"{cpu}, {torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} cores, torch {torch.__version__}"
+
+
 def train(args: Args) -> dict:
     # Every validation happens before the run directory exists.
     check_args(args)
@@ -715,7 +731,7 @@ def train(args: Args) -> dict:
         "eval_episodes": max(100, args.eval_episodes),
         "coverage": pointmass.coverage(args.env_id, buffer.observations()) if is_pm else None,
         "wall_time_s": wall_time, "sps": step / wall_time, "updates_per_s": num_updates / wall_time,
-        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
         "args": dataclasses.asdict(args), "run_dir": str(run_dir)}
     write_json(run_dir / "summary.json", summary)
     writer.close()

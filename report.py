@@ -690,6 +690,20 @@ def display_path(p: Path) -> str:
 # ---------------------------------------------------------------- report
 
 
+def machine_counts(runs: list[Run]) -> dict[str, int]:
+    """How many runs each machine computed (summary.json `machine`; runs from before it was recorded: null)."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        name = run.summary.get("machine") or "an unrecorded machine"
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def describe_machines(runs: list[Run]) -> str:
+    """Seeds give the same numbers only on the same kind of machine, so the report says which computed them."""
+    return "; ".join(f"{name} ({n} run{'s' * (n != 1)})" for name, n in machine_counts(runs).items()) or "no machine"
+
+
 def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, reps: int, seed: int,
                  command: str = "python report.py") -> dict:
     """Write results.md, results.json and the plots into out; return the JSON content."""
@@ -711,6 +725,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
         "# Results",
         "",
         f"`{command}`: {len(runs)} runs in {len(rows)} groups, {len(skipped)} skipped.",
+        f"Computed on {describe_machines(runs)}.",
         "Normalised score = 100·(R − R_random)/(R_oracle − R_random): 0 is the uniform-random policy, 100 the oracle. "
         f"IQM and mean over seeds with 95% stratified-bootstrap confidence intervals (rliable, {reps} resamples); "
         "return, success rate, wall time and SPS are means over seeds.",
@@ -753,7 +768,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
     write_atomic(out / "results.md", text)
 
     data = {
-        "groups": rows, "aggregate": aggregate, "phases": phases,
+        "machines": machine_counts(runs), "groups": rows, "aggregate": aggregate, "phases": phases,
         "coverage": [{k: {kk: vv for kk, vv in v.items() if kk != "density"} if isinstance(v, dict) else v
                       for k, v in r.items()} for r in coverage],
         "sweeps": sweeps, "plots": {k: v for k, v in plots.items() if v},

@@ -131,6 +131,20 @@ def test_exploration_phases_seed_by_seed(tmp_path):
     assert [r["seed"] for r in result["phases"]] == [2, 1, 7]
 
 
+def test_the_report_names_the_machines(tmp_path):
+    runs = tmp_path / "runs"
+    zen3, zen4 = "AMD EPYC (family 25, model 1), AVX2, 2 cores", "AMD EPYC (family 25, model 17), AVX512, 2 cores"
+    for seed in (1, 2):
+        make_run(runs, "iql", EASY, seed, 90.0, machine=zen3)
+    make_run(runs, "iql", EASY, 3, 90.0, machine=zen4)
+    make_run(runs, "iql", EASY, 4, 90.0)  # written before summary.json had a machine
+    result = build(runs, tmp_path / "results")
+    assert result["machines"] == {zen3: 2, zen4: 1, "an unrecorded machine": 1}
+    assert f"Computed on {zen3} (2 runs); {zen4} (1 run); an unrecorded machine (1 run).\n" in result["markdown"]
+    saved = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert saved["machines"] == result["machines"]
+
+
 def test_single_seed_has_no_interval(tmp_path):
     make_run(tmp_path / "runs", "rnd_cql", HARD, 1, 75.0)
     result = build(tmp_path / "runs", tmp_path / "out")

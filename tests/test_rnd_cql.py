@@ -6,6 +6,8 @@ import importlib
 import itertools
 import json
 import math
+import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -21,8 +23,8 @@ from rnd_cql import Args, ConfigError, ReplayBuffer, cql_regularizer, double_dqn
 
 SUMMARY_KEYS = {"algorithm", "env_id", "seed", "exp_name", "status", "reason", "global_step", "num_updates",
                 "return_mean", "return_std", "success_rate", "normalized_score", "eval_episodes", "coverage",
-                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "args", "run_dir", "first_goal_step",
-                "exploration_end_step"}
+                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "machine", "args", "run_dir",
+                "first_goal_step", "exploration_end_step"}
 TIMING_KEYS = {"wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "run_dir"}
 SCRIPT = Path(rnd_cql.__file__)
 
@@ -122,6 +124,21 @@ def test_every_script_has_this_schedule(script):
         assert module.reward_weights(*flags) == rnd_cql.reward_weights(*flags)
 
 
+@pytest.mark.parametrize("script", ["rnd_cql", "awac", "iql"])
+def test_summary_names_the_machine(script, monkeypatch):
+    """A seed's numbers hold on one kind of machine only: the summary names the CPU, its kernels and torch."""
+    module = importlib.import_module(script)
+    name = module.machine(torch.device("cpu"))
+    kernels = torch.backends.cpu.get_cpu_capability()
+    assert name.endswith(f", {kernels}, {os.cpu_count()} cores, torch {torch.__version__}")
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
+    if models:  # Linux on x86
+        assert name.startswith(models[0] + " (family ")
+    monkeypatch.setattr(os.path, "exists", lambda path: False)  # elsewhere: what the platform module knows
+    assert module.machine(torch.device("cpu")).startswith((platform.processor() or platform.machine()) + ", ")
+
+
 def test_fourier_features_are_sin_and_cos_of_the_scaled_observation(fourier_reference):
     # MountainCar-like bounds: the shift to [0, 1] is folded into the features' phase, so check it too
     space = gym.spaces.Box(np.array([-1.2, -0.07], np.float32), np.array([0.6, 0.07], np.float32))
@@ -197,7 +214,7 @@ def test_end_to_end_outputs_tensorboard_and_images(tmp_path):
     assert summary["status"] == "completed" and summary["global_step"] == 2_000
     assert summary["num_updates"] == 1_500 // args.train_frequency and summary["eval_episodes"] == 100
     assert 0.0 <= summary["success_rate"] <= 1.0 and 0.0 < summary["coverage"] <= 1.0
-    assert summary["peak_memory_mb"] < 1024
+    assert summary["peak_memory_mb"] < 1024 and summary["machine"] == rnd_cql.machine(torch.device("cpu"))
     ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
     ea.Reload()
     scalars = set(ea.Tags()["scalars"])
