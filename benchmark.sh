@@ -571,7 +571,7 @@ for _ in range(REPEATS):
     for name, (update, flush) in CASES.items():
         rates[name].append(rate(update, flush))
 medians = {k: statistics.median(v) for k, v in rates.items()}
-print(f"d3rlpy {d3rlpy.__version__}, torch {torch.__version__}, 1 thread, {HIDDEN}x{HIDDEN}, batch {BATCH}, "
+print(f"d3rlpy {d3rlpy.__version__}, 1 thread, {HIDDEN}x{HIDDEN}, batch {BATCH}, "
       f"{REPEATS} repeats of {UPDATES} updates, on {rnd_cql.machine(torch.device('cpu'))}")
 print("| library | updates/s, median | all repeats |")
 print("|---|---|---|")
