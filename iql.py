@@ -539,9 +539,9 @@ def train(args: Args) -> dict:
     actor = net(n_actions)
     rnd_std = None  # running std of the bonus (EMA factor --rnd-gamma), from the first batch on
     # one Adam, one learning rate per phase; a parameter without a gradient at a step is skipped
+    learners = [p for n in (q_net, v_net, actor) for p in n.parameters()]
     explorers = [p for n in (explore_q, rnd_predictor) for p in n.parameters()]
-    groups = [{"params": [p for n in (q_net, v_net, actor) for p in n.parameters()]},
-              {"params": explorers, "lr": args.explore_learning_rate}]
+    groups = [{"params": learners}, {"params": explorers, "lr": args.explore_learning_rate}]
     optimizer = torch.optim.Adam(groups, lr=args.learning_rate,
                                  **({"fused": True} if device.type == "cpu" else {"foreach": True}))
     models = {"q": q_net, "q_target": q_target_net, "v": v_net, "actor": actor}

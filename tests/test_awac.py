@@ -25,6 +25,8 @@ SUMMARY_KEYS = {"algorithm", "env_id", "seed", "exp_name", "status", "reason", "
 # at 1500 whether or not its data reach the goal, which depends on the CPU's float rounding (see the extension's tests).
 SHORT = dict(env_id="PointmassEasy-v0", total_steps=3000, num_exploration_steps=1500, learning_starts=500,
              eval_every=1000, eval_episodes=10, batch_size=64, rnd_hidden=64, progress=False, extend_exploration=False)
+# the steps of the short run's AWAC updates: every --train-frequency-th step after the phase's 1500
+SHORT_UPDATES = [step for step in range(1501, 3001) if step % awac.Args.train_frequency == 0]
 NOISY_ORACLE = "pointmass/easy-noisy-oracle-v0"
 
 
@@ -174,9 +176,7 @@ def test_end_to_end_writes_summary_tensorboard_and_dataset(tmp_path):
     assert (run_dir / "model.pt").exists() and not list(run_dir.glob("*.tmp"))
     assert summary["status"] == "completed" and summary["global_step"] == 3000
     assert summary["args"]["lam"] == 0.1  # the default lam online
-    # every --train-frequency-th step after the phase's 1500
-    updates = [step for step in range(1501, 3001) if step % awac.Args.train_frequency == 0]
-    assert summary["num_updates"] == len(updates) == 750 and summary["eval_episodes"] == 100
+    assert summary["num_updates"] == len(SHORT_UPDATES) == 750 and summary["eval_episodes"] == 100
     assert 0 <= summary["success_rate"] <= 1 and 0 < summary["coverage"] <= 1
     ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
     ea.Reload()
@@ -305,8 +305,7 @@ def test_ctrl_c_writes_an_interrupted_summary(tmp_path, monkeypatch):
 
     monkeypatch.setattr(awac, "awac_actor_loss", interrupt_later)
     summary = run(tmp_path)
-    updates = [step for step in range(1501, 3001) if step % awac.Args.train_frequency == 0]
-    assert summary["status"] == "interrupted" and summary["global_step"] == updates[99]  # the 100th update
+    assert summary["status"] == "interrupted" and summary["global_step"] == SHORT_UPDATES[99]  # the 100th update
     assert json.loads((Path(summary["run_dir"]) / "summary.json").read_text())["status"] == "interrupted"
 
 
