@@ -5,7 +5,8 @@ Reads every run directory under the given paths (a run directory holds the
 `iql.py` write), groups runs by (algorithm, env_id, exp_name) and writes to
 `--out` (default `results/`):
 
-- `results.md`: the results table (normalised score as IQM and mean with 95%
+- `results.md`: the machines that computed the runs (summary.json `machine`),
+  the results table (normalised score as IQM and mean with 95%
   stratified-bootstrap confidence intervals from rliable, mean return, success
   rate, wall time, SPS, and the random/oracle reference returns), the default
   runs' exploration phases seed by seed, a speed and memory table, the
@@ -691,7 +692,7 @@ def display_path(p: Path) -> str:
 
 
 def machine_counts(runs: list[Run]) -> dict[str, int]:
-    """How many runs each machine computed (summary.json `machine`; runs from before it was recorded: null)."""
+    """How many runs each machine computed (summary.json `machine`; older runs count as an unrecorded one)."""
     counts: dict[str, int] = {}
     for run in runs:
         name = run.summary.get("machine") or "an unrecorded machine"
@@ -701,7 +702,7 @@ def machine_counts(runs: list[Run]) -> dict[str, int]:
 
 def describe_machines(runs: list[Run]) -> str:
     """Seeds give the same numbers only on the same kind of machine, so the report says which computed them."""
-    return "; ".join(f"{name} ({n} run{'s' * (n != 1)})" for name, n in machine_counts(runs).items()) or "no machine"
+    return "; ".join(f"{name} ({n} run{'s' * (n != 1)})" for name, n in machine_counts(runs).items())
 
 
 def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, reps: int, seed: int,
@@ -725,7 +726,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
         "# Results",
         "",
         f"`{command}`: {len(runs)} runs in {len(rows)} groups, {len(skipped)} skipped.",
-        f"Computed on {describe_machines(runs)}.",
+        *([f"Computed on {describe_machines(runs)}."] if runs else []),
         "Normalised score = 100·(R − R_random)/(R_oracle − R_random): 0 is the uniform-random policy, 100 the oracle. "
         f"IQM and mean over seeds with 95% stratified-bootstrap confidence intervals (rliable, {reps} resamples); "
         "return, success rate, wall time and SPS are means over seeds.",

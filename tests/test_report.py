@@ -254,8 +254,9 @@ def test_sweep_value_comes_from_args(tmp_path):
 def test_no_usable_runs_still_writes_a_report(tmp_path):
     (tmp_path / "runs" / f"{EASY}__iql__1__1700000000").mkdir(parents=True)
     result = build(tmp_path / "runs", tmp_path / "out")
-    assert result["groups"] == [] and len(result["skipped"]) == 1
-    assert "No usable runs." in (tmp_path / "out" / "results.md").read_text()
+    assert result["groups"] == [] and len(result["skipped"]) == 1 and result["machines"] == {}
+    text = (tmp_path / "out" / "results.md").read_text()
+    assert "No usable runs." in text and "Computed on" not in text
 
 
 def test_other_envs_have_no_score(tmp_path):
