@@ -44,6 +44,7 @@ import json
 import math
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
@@ -693,16 +694,12 @@ def display_path(p: Path) -> str:
 
 def machine_counts(runs: list[Run]) -> dict[str, int]:
     """How many runs each machine computed (summary.json `machine`; older runs count as an unrecorded one)."""
-    counts: dict[str, int] = {}
-    for run in runs:
-        name = run.summary.get("machine") or "an unrecorded machine"
-        counts[name] = counts.get(name, 0) + 1
-    return counts
+    return dict(Counter(run.summary.get("machine") or "an unrecorded machine" for run in runs))
 
 
-def describe_machines(runs: list[Run]) -> str:
+def describe_machines(counts: dict[str, int]) -> str:
     """Seeds give the same numbers only on the same kind of machine, so the report says which computed them."""
-    return "; ".join(f"{name} ({n} run{'s' * (n != 1)})" for name, n in machine_counts(runs).items())
+    return "; ".join(f"{name} ({n} run{'s' * (n != 1)})" for name, n in counts.items())
 
 
 def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, reps: int, seed: int,
@@ -715,6 +712,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
     coverage = coverage_rows(groups)
     phases = phase_rows(groups)
     sweeps = sweep_rows(groups, reps, seed)
+    machines = machine_counts(runs)
     plots = {
         "learning_curves": plot_learning_curves(groups, out / "learning_curves.png", reps, seed),
         "interval_estimates": plot_interval_estimates(aggregate, out / "interval_estimates.png"),
@@ -726,7 +724,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
         "# Results",
         "",
         f"`{command}`: {len(runs)} runs in {len(rows)} groups, {len(skipped)} skipped.",
-        *([f"Computed on {describe_machines(runs)}."] if runs else []),
+        *([f"Computed on {describe_machines(machines)}."] if machines else []),
         "Normalised score = 100·(R − R_random)/(R_oracle − R_random): 0 is the uniform-random policy, 100 the oracle. "
         f"IQM and mean over seeds with 95% stratified-bootstrap confidence intervals (rliable, {reps} resamples); "
         "return, success rate, wall time and SPS are means over seeds.",
@@ -769,7 +767,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
     write_atomic(out / "results.md", text)
 
     data = {
-        "machines": machine_counts(runs), "groups": rows, "aggregate": aggregate, "phases": phases,
+        "machines": machines, "groups": rows, "aggregate": aggregate, "phases": phases,
         "coverage": [{k: {kk: vv for kk, vv in v.items() if kk != "density"} if isinstance(v, dict) else v
                       for k, v in r.items()} for r in coverage],
         "sweeps": sweeps, "plots": {k: v for k, v in plots.items() if v},
