@@ -263,7 +263,6 @@ def test_exploration_critic_treats_the_goal_as_terminal_only_with_the_env_reward
     assert masks.sum() == 0 if unsupervised else masks.sum() > 0
 
 
-
 @pytest.mark.parametrize("unsupervised", [False, True])
 def test_exploration_phase_is_rnd_cqls_transition_for_transition(explores_as_rnd_cql, unsupervised):
     """At equal exploration flags a seed gives awac.py and rnd_cql.py the same exploration-phase data: the
