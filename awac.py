@@ -227,14 +227,14 @@ def check_args(args: Args) -> None:
 def make_env(env_id: str) -> gym.Env:
     try:
         env = gym.make(env_id)
-    except (gym.error.Error, ImportError) as err:
-        raise ConfigError(f"--env-id {env_id!r}: {err}") from None
-    obs_space, act_space = env.observation_space, env.action_space
-    if not (isinstance(obs_space, gym.spaces.Box) and len(obs_space.shape) == 1
-            and isinstance(act_space, gym.spaces.Discrete)):
+    except (gym.error.Error, ImportError) as err:  # ImportError: an id "module:Name-v0" whose module is missing
+        raise ConfigError(f"--env-id {env_id!r} is not a registered gymnasium environment ({err})") from None
+    if not (isinstance(env.observation_space, gym.spaces.Box) and isinstance(env.action_space, gym.spaces.Discrete)):
         env.close()
-        raise ConfigError(f"--env-id {env_id}: needs a 1-D Box observation space and a Discrete action space, "
-                          f"got {obs_space} and {act_space}")
+        raise ConfigError(f"--env-id must have a Box observation space and a Discrete action space, "
+                          f"{env_id} has {env.observation_space} and {env.action_space}")
+    if len(env.observation_space.shape) != 1:  # an image or a grid: the MLPs read it as one vector
+        env = gym.wrappers.FlattenObservation(env)
     return env
 
 
@@ -335,15 +335,18 @@ class ReplayBuffer:
         except (FileNotFoundError, ValueError) as err:
             raise ConfigError(f"--dataset-id {dataset_id!r}: {err}") from None
         obs_space, act_space = dataset.observation_space, dataset.action_space
+        # make_env flattens an image or a grid, so the dataset's observations may have any shape of that size
         if not (isinstance(act_space, gym.spaces.Discrete) and act_space.n == env.action_space.n
-                and isinstance(obs_space, gym.spaces.Box) and obs_space.shape == env.observation_space.shape):
+                and isinstance(obs_space, gym.spaces.Box)
+                and gym.spaces.flatdim(obs_space) == env.observation_space.shape[0]):
             raise ConfigError(f"--dataset-id {dataset_id!r}: spaces {obs_space}, {act_space} do not match the env's "
                               f"{env.observation_space}, {env.action_space}")
         episodes = list(dataset.iterate_episodes())
-        buffer = cls(sum(len(ep.actions) for ep in episodes), obs_space.shape[0])
+        buffer = cls(sum(len(ep.actions) for ep in episodes), env.observation_space.shape[0])
         d, cat = buffer.obs_dim, np.concatenate
-        buffer.data[:, :d] = cat([ep.observations[:-1] for ep in episodes])
-        buffer.data[:, d:2 * d] = cat([ep.observations[1:] for ep in episodes])
+        observations = [np.asarray(ep.observations).reshape(-1, d) for ep in episodes]  # make_env may flatten
+        buffer.data[:, :d] = cat([obs[:-1] for obs in observations])
+        buffer.data[:, d:2 * d] = cat([obs[1:] for obs in observations])
         buffer.data[:, 2 * d] = cat([ep.actions for ep in episodes])
         buffer.data[:, 2 * d + 1] = cat([ep.rewards for ep in episodes])
         buffer.data[:, 2 * d + 2] = cat([ep.terminations for ep in episodes])
@@ -449,7 +452,7 @@ def evaluate(actor: nn.Module, env_id: str, n_episodes: int, seed: int, sample: 
     returns, success, done = np.zeros(n_episodes), np.zeros(n_episodes, bool), np.zeros(n_episodes, bool)
     trajectories = [[o] for o in obs[:n_trajectories]]
     while not done.all():
-        logits = actor(torch.as_tensor(obs, dtype=torch.float32, device=device))
+        logits = actor(torch.as_tensor(obs.reshape(n_episodes, -1), dtype=torch.float32, device=device))
         actions = torch.distributions.Categorical(logits=logits).sample() if sample else logits.argmax(-1)
         obs, reward, terminated, truncated, _ = envs.step(actions.cpu().numpy())
         live = ~done  # with NEXT_STEP autoreset, steps after an episode ends belong to the next one
@@ -468,15 +471,15 @@ def evaluate(actor: nn.Module, env_id: str, n_episodes: int, seed: int, sample: 
 
 
 def make_run_dir(args: Args) -> Path:
-    """runs/{env_id}__{exp_name}__{seed}__{unix_time}; mkdir is atomic, so a parallel run started in the
-    same second takes the next free second instead of sharing a directory."""
+    """runs/{env_id}__{exp_name}__{seed}__{unix_time}, a namespaced id's '/' as '-'; mkdir is atomic, so a
+    parallel run started in the same second takes the next free second instead of sharing a directory."""
     try:
         Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError(f"--runs-dir {args.runs_dir!r} cannot be created ({err.strerror})") from None
     stamp = int(time.time())
     while True:
-        run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{stamp}"
+        run_dir = Path(args.runs_dir) / f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{stamp}"
         try:
             run_dir.mkdir()
             return run_dir

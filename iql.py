@@ -220,12 +220,14 @@ def check_args(args: Args) -> None:
 def make_env(env_id: str) -> gym.Env:
     try:
         env = gym.make(env_id)
-    except gym.error.Error as err:
+    except (gym.error.Error, ImportError) as err:  # ImportError: an id "module:Name-v0" whose module is missing
         raise ConfigError(f"--env-id {env_id!r} is not a registered gymnasium environment ({err})") from None
     if not (isinstance(env.observation_space, gym.spaces.Box) and isinstance(env.action_space, gym.spaces.Discrete)):
         env.close()
         raise ConfigError(f"--env-id must have a Box observation space and a Discrete action space, "
                           f"{env_id} has {env.observation_space} and {env.action_space}")
+    if len(env.observation_space.shape) != 1:  # an image or a grid: the MLPs read it as one vector
+        env = gym.wrappers.FlattenObservation(env)
     return env
 
 
@@ -306,8 +308,10 @@ class ReplayBuffer:
         except (FileNotFoundError, ValueError) as err:
             raise ConfigError(f"--dataset-id {dataset_id!r} cannot be loaded ({err})") from None
         obs_space, act_space = dataset.observation_space, dataset.action_space
+        # make_env flattens an image or a grid, so the dataset's observations may have any shape of that size
         if not (isinstance(act_space, gym.spaces.Discrete) and act_space.n == env.action_space.n
-                and isinstance(obs_space, gym.spaces.Box) and obs_space.shape == env.observation_space.shape):
+                and isinstance(obs_space, gym.spaces.Box)
+                and gym.spaces.flatdim(obs_space) == env.observation_space.shape[0]):
             raise ConfigError(f"--dataset-id {dataset_id!r} has spaces {obs_space}, {act_space}; "
                               f"--env-id needs {env.observation_space}, {env.action_space}")
         episodes = list(dataset.iterate_episodes())
@@ -321,7 +325,7 @@ class ReplayBuffer:
             buffer.size += n
         return buffer
 
-    def to_minari(self, dataset_id: str, env_id: str) -> None:
+    def to_minari(self, dataset_id: str, env: gym.Env) -> None:
         import minari
         from minari.data_collector import EpisodeBuffer
         d, table = self.d, self.table[:self.size]
@@ -340,7 +344,7 @@ class ReplayBuffer:
                 terminations=terminations, truncations=truncations))
         with warnings.catch_warnings():  # minari asks for author, e-mail, permalink... on stderr
             warnings.simplefilter("ignore", UserWarning)
-            minari.create_dataset_from_buffers(dataset_id, episodes, env=env_id, algorithm_name="iql.py",
+            minari.create_dataset_from_buffers(dataset_id, episodes, env=env.spec, algorithm_name="iql.py",
                                                description="iql.py RND exploration phase")
 
 
@@ -445,15 +449,15 @@ def evaluate(env_id: str, actor: nn.Module, n_episodes: int, seed: int, device: 
 
 
 def make_run_dir(args: Args) -> Path:
-    """runs/{env_id}__{exp_name}__{seed}__{unix_time}; mkdir is atomic, so a parallel run started in the
-    same second takes the next free second instead of sharing a directory."""
+    """runs/{env_id}__{exp_name}__{seed}__{unix_time}, a namespaced id's '/' as '-'; mkdir is atomic, so a
+    parallel run started in the same second takes the next free second instead of sharing a directory."""
     try:
         Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError(f"--runs-dir {args.runs_dir!r} cannot be created ({err.strerror})") from None
     stamp = int(time.time())
     while True:
-        run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{stamp}"
+        run_dir = Path(args.runs_dir) / f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{stamp}"
         try:
             run_dir.mkdir()
             return run_dir
@@ -605,7 +609,7 @@ def train(args: Args) -> dict:
             if not exploring and phase_end is None:
                 phase_end = t
                 if args.save_dataset_id:
-                    buffer.to_minari(args.save_dataset_id, args.env_id)
+                    buffer.to_minari(args.save_dataset_id, env)
             if online and (exploring or not args.offline_exploitation):
                 if t < args.learning_starts or rng.random() < args.eps or (exploring and random_exploration):
                     action = int(env.action_space.sample())
@@ -717,7 +721,7 @@ def train(args: Args) -> dict:
         for k, m in models.items():
             m.load_state_dict(good_state[k])
     if args.save_dataset_id and phase_end is None and status == "completed":
-        buffer.to_minari(args.save_dataset_id, args.env_id)  # the run ended inside the exploration phase
+        buffer.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
     final = run_eval(max(100, args.eval_episodes), step, exploring)
     if args.save_model or status == "diverged":
         torch.save({**{k: m.state_dict() for k, m in models.items()}, "args": dataclasses.asdict(args)},

@@ -205,12 +205,14 @@ def check_args(args: Args) -> None:
 def make_env(env_id: str) -> gym.Env:
     try:
         env = gym.make(env_id)
-    except gym.error.Error as err:
+    except (gym.error.Error, ImportError) as err:  # ImportError: an id "module:Name-v0" whose module is missing
         raise ConfigError(f"--env-id {env_id!r} is not a registered gymnasium environment ({err})") from None
     if not (isinstance(env.observation_space, gym.spaces.Box) and isinstance(env.action_space, gym.spaces.Discrete)):
         env.close()
         raise ConfigError(f"--env-id must have a Box observation space and a Discrete action space, "
                           f"{env_id} has {env.observation_space} and {env.action_space}")
+    if len(env.observation_space.shape) != 1:  # an image or a grid: the MLPs read it as one vector
+        env = gym.wrappers.FlattenObservation(env)
     return env
 
 
@@ -304,8 +306,10 @@ class ReplayBuffer:
         except (FileNotFoundError, ValueError) as err:
             raise ConfigError(f"--dataset-id {dataset_id!r} cannot be loaded ({err})") from None
         obs_space, act_space = dataset.observation_space, dataset.action_space
+        # make_env flattens an image or a grid, so the dataset's observations may have any shape of that size
         if not (isinstance(act_space, gym.spaces.Discrete) and act_space.n == env.action_space.n
-                and isinstance(obs_space, gym.spaces.Box) and obs_space.shape == env.observation_space.shape):
+                and isinstance(obs_space, gym.spaces.Box)
+                and gym.spaces.flatdim(obs_space) == env.observation_space.shape[0]):
             raise ConfigError(f"--dataset-id {dataset_id!r} has spaces {obs_space}, {act_space}; "
                               f"--env-id needs {env.observation_space}, {env.action_space}")
         episodes = list(dataset.iterate_episodes())
@@ -313,13 +317,14 @@ class ReplayBuffer:
         for ep in episodes:
             n, d = len(ep.rewards), rb.d
             rows = rb.table[rb.size:rb.size + n]
-            rows[:, :d], rows[:, d:2 * d] = ep.observations[:-1], ep.observations[1:]
+            obs = np.asarray(ep.observations).reshape(n + 1, d)  # make_env's flattening, if any
+            rows[:, :d], rows[:, d:2 * d] = obs[:-1], obs[1:]
             rows[:, 2 * d:] = np.stack([ep.actions, ep.rewards, ep.terminations, ep.truncations], axis=1)
             rows[-1, -1] = not ep.terminations[-1]  # an episode cut short by the dataset's end
             rb.size += n
         return rb
 
-    def to_minari(self, dataset_id: str, env_id: str):
+    def to_minari(self, dataset_id: str, env: gym.Env):
         import minari
         from minari.data_collector import EpisodeBuffer
 
@@ -338,7 +343,7 @@ class ReplayBuffer:
                 actions=rows[:, 2 * d].astype(np.int64), rewards=rows[:, 2 * d + 1].astype(np.float64),
                 terminations=terminations, truncations=truncations))
             start = end
-        return minari.create_dataset_from_buffers(dataset_id, episodes, env=env_id, algorithm_name="rnd_cql")
+        return minari.create_dataset_from_buffers(dataset_id, episodes, env=env.spec, algorithm_name="rnd_cql")
 
 
 def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool) -> tuple[float, bool]:
@@ -414,8 +419,8 @@ def evaluate(q_net: nn.Module, env_id: str, n_episodes: int, seed: int, device, 
     paths = [[o] for o in obs[:record]]
     while not done.all():
         with torch.no_grad():
-            actions = q_net(torch.as_tensor(obs, dtype=torch.float32, device=device)).argmax(1).cpu().numpy()
-        obs, reward, terminated, truncated, _ = envs.step(actions)
+            actions = q_net(torch.as_tensor(obs.reshape(n_episodes, -1), dtype=torch.float32, device=device)).argmax(1)
+        obs, reward, terminated, truncated, _ = envs.step(actions.cpu().numpy())
         live = ~done  # steps after an episode's end belong to the next (autoreset) episode: ignored
         returns += np.where(live, reward, 0.0)
         success |= live & terminated
@@ -427,15 +432,15 @@ def evaluate(q_net: nn.Module, env_id: str, n_episodes: int, seed: int, device, 
 
 
 def make_run_dir(args: Args) -> Path:
-    """runs/{env_id}__{exp_name}__{seed}__{unix_time}; mkdir is atomic, so a parallel run started in the
-    same second takes the next free second instead of sharing a directory."""
+    """runs/{env_id}__{exp_name}__{seed}__{unix_time}, a namespaced id's '/' as '-'; mkdir is atomic, so a
+    parallel run started in the same second takes the next free second instead of sharing a directory."""
     try:
         Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError(f"--runs-dir {args.runs_dir!r} cannot be created ({err.strerror})") from None
     stamp = int(time.time())
     while True:
-        run_dir = Path(args.runs_dir) / f"{args.env_id}__{args.exp_name}__{args.seed}__{stamp}"
+        run_dir = Path(args.runs_dir) / f"{args.env_id.replace('/', '-')}__{args.exp_name}__{args.seed}__{stamp}"
         try:
             run_dir.mkdir()
             return run_dir
@@ -580,7 +585,7 @@ def train(args: Args) -> dict:
             if not exploring and phase_end is None:
                 phase_end = global_step
                 if args.save_dataset_id:
-                    rb.to_minari(args.save_dataset_id, args.env_id)
+                    rb.to_minari(args.save_dataset_id, env)
             if not args.dataset_id:
                 if global_step < learning_starts or rng.random() < args.eps or (exploring and random_exploration):
                     action = env.action_space.sample()
@@ -674,7 +679,7 @@ def train(args: Args) -> dict:
     if status == "diverged":
         exploit_q.load_state_dict(good_state)  # evaluate and keep the last model whose losses were finite
     if args.save_dataset_id and phase_end is None and status == "completed":
-        rb.to_minari(args.save_dataset_id, args.env_id)  # the run ended inside the exploration phase
+        rb.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
     final = run_eval(max(100, args.eval_episodes), global_step + 1, exploring)
     if args.save_model or status == "diverged":
         tmp = run_dir / "model.pt.tmp"

@@ -143,7 +143,7 @@ def test_buffer_sample_and_minari_round_trip():
     b = buf.sample(32, np.random.default_rng(0), torch.device("cpu"))
     assert b["obs"].shape == (32, 2) and b["actions"].dtype == torch.int64
     assert torch.equal(b["next_obs"], b["obs"] + 1) and torch.equal(b["terminated"], (b["obs"][:, 0] == 2).float())
-    buf.to_minari("test/roundtrip-v0", "PointmassEasy-v0")
+    buf.to_minari("test/roundtrip-v0", env)
     back = iql.ReplayBuffer.from_minari("test/roundtrip-v0", env)
     assert back.size == 7
     assert np.array_equal(back.table[:, :6], buf.table[:7, :6])  # s, s', a, r, terminated
@@ -356,7 +356,7 @@ def test_incompatible_dataset_and_small_dataset(tmp_path):
     buf = iql.ReplayBuffer(4, 100)
     for i in range(100):
         buf.add(np.zeros(4), np.zeros(4), 0, 1.0, False, i % 20 == 19)
-    buf.to_minari("test/cartpole-small-v0", "CartPole-v1")
+    buf.to_minari("test/cartpole-small-v0", iql.make_env("CartPole-v1"))
     with pytest.raises(ValueError, match="^--dataset-id 'test/cartpole-small-v0' has spaces"):
         iql.train(iql.Args(env_id="PointmassEasy-v0", dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
     with pytest.raises(ValueError, match=r"^--batch-size must be at most the number of transitions \(100\)"):

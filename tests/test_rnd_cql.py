@@ -191,7 +191,7 @@ def test_extra_columns_travel_with_their_transition():
 def test_minari_round_trip(tmp_path, monkeypatch):
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
     rb = filled_buffer()
-    dataset = rb.to_minari("test/round-trip-v0", "PointmassEasy-v0")
+    dataset = rb.to_minari("test/round-trip-v0", rnd_cql.make_env("PointmassEasy-v0"))
     assert dataset.total_episodes == 3 and dataset.total_steps == 6
     episodes = list(dataset.iterate_episodes())
     assert [ep.terminations.tolist() for ep in episodes] == [[False] * 3, [False, True], [False]]
@@ -390,7 +390,7 @@ def test_runs_dir_that_is_a_file_is_refused_untouched(tmp_path):
 
 def test_incompatible_or_too_small_dataset(tmp_path, monkeypatch):
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
-    filled_buffer().to_minari("test/tiny-v0", "PointmassEasy-v0")
+    filled_buffer().to_minari("test/tiny-v0", rnd_cql.make_env("PointmassEasy-v0"))
     with pytest.raises(ConfigError, match="^--dataset-id .* has spaces"):
         rnd_cql.train(small(tmp_path, env_id="CartPole-v1", dataset_id="test/tiny-v0"))
     with pytest.raises(ConfigError, match=r"^--batch-size must be at most the number of transitions \(6\)"):
