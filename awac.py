@@ -207,7 +207,8 @@ def check_args(args: Args) -> None:
                               f"got {args.total_steps}: AWAC trains after the phase (or add --train-during-exploration)")
         collected = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
         if args.batch_size > collected:
-            raise ConfigError(f"--batch-size {args.batch_size} is larger than the data ({collected} transitions)")
+            raise ConfigError(f"--batch-size must be at most the number of transitions ({collected}), "
+                              f"got {args.batch_size}")
 
     # every other flag: a finite number, a seed numpy accepts, a run directory that can be created
     for field in fields(args):
@@ -302,11 +303,10 @@ class ReplayBuffer:
     """Preallocated transitions, one float32 row [s, s', a, r, terminated, extra] each: a batch is ONE fancy
     index. `extra` holds the frozen RND target's f(s'), computed once when s' arrives (as in rnd_cql.py)."""
 
-    def __init__(self, capacity: int, obs_dim: int, extra_dim: int = 0):
+    def __init__(self, obs_dim: int, capacity: int, extra_dim: int = 0):
         self.data = np.zeros((capacity, 2 * obs_dim + 3 + extra_dim), dtype=np.float32)
         self.truncated = np.zeros(capacity, dtype=bool)  # episode boundaries, only needed by to_minari
         self.obs_dim, self.size = obs_dim, 0
-        self.rng = np.random.default_rng()
 
     def add(self, obs, next_obs, action: int, reward: float, terminated: bool, truncated: bool, extra=()) -> None:
         d, row = self.obs_dim, self.data[self.size]
@@ -315,13 +315,13 @@ class ReplayBuffer:
         self.truncated[self.size] = truncated
         self.size += 1
 
-    def sample(self, batch_size: int, device: torch.device):
+    def sample(self, batch_size: int, rng: np.random.Generator, device: torch.device):
+        """(s, a, r, s', terminated, extra) of `batch_size` uniformly drawn transitions."""
         d = self.obs_dim
-        batch = torch.from_numpy(self.data[self.rng.integers(0, self.size, batch_size)]).to(device)
+        batch = torch.from_numpy(self.data[rng.integers(0, self.size, batch_size)]).to(device)
         return (batch[:, :d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, d:2 * d], batch[:, 2 * d + 2],
                 batch[:, 2 * d + 3:])
 
-    @property
     def observations(self) -> np.ndarray:
         """Every s and s' (an episode's last state, such as the goal, is only an s'), as rnd_cql.py and iql.py."""
         return self.data[:self.size, :2 * self.obs_dim].reshape(-1, self.obs_dim)
@@ -342,7 +342,7 @@ class ReplayBuffer:
             raise ConfigError(f"--dataset-id {dataset_id!r}: spaces {obs_space}, {act_space} do not match the env's "
                               f"{env.observation_space}, {env.action_space}")
         episodes = list(dataset.iterate_episodes())
-        buffer = cls(sum(len(ep.actions) for ep in episodes), env.observation_space.shape[0])
+        buffer = cls(env.observation_space.shape[0], sum(len(ep.actions) for ep in episodes))
         d, cat = buffer.obs_dim, np.concatenate
         observations = [np.asarray(ep.observations).reshape(-1, d) for ep in episodes]  # make_env may flatten
         buffer.data[:, :d] = cat([obs[:-1] for obs in observations])
@@ -444,8 +444,8 @@ def awac_actor_loss(logits: torch.Tensor, actions: torch.Tensor, weights: torch.
 
 
 @torch.no_grad()
-def evaluate(actor: nn.Module, env_id: str, n_episodes: int, seed: int, sample: bool, device: torch.device,
-             n_trajectories: int = 4) -> dict:
+def evaluate(actor: nn.Module, env_id: str, n_episodes: int, seed: int, device: torch.device,
+             sample: bool = False, n_trajectories: int = 4) -> dict:
     """One episode per sub-env of a vector env, greedy in the actor's logits (or sampled)."""
     envs = gym.make_vec(env_id, num_envs=n_episodes)
     obs, _ = envs.reset(seed=seed)
@@ -519,10 +519,11 @@ def train(args: Args) -> dict:
     if offline:
         rb = ReplayBuffer.from_minari(args.dataset_id, env)
         if args.batch_size > rb.size:
-            raise ConfigError(f"--batch-size {args.batch_size} is larger than the dataset ({rb.size} transitions)")
+            raise ConfigError(f"--batch-size must be at most the number of transitions ({rb.size}), "
+                              f"got {args.batch_size}")
     else:
         try:
-            rb = ReplayBuffer(args.total_steps, obs_dim, args.rnd_output_size if args.use_rnd else 0)
+            rb = ReplayBuffer(obs_dim, args.total_steps, args.rnd_output_size if args.use_rnd else 0)
         except MemoryError:
             raise ConfigError(f"--total-steps {args.total_steps}: the replay table does not fit in memory") from None
     if args.save_dataset_id is not None:
@@ -550,7 +551,7 @@ def train(args: Args) -> dict:
     torch.set_num_threads(args.num_threads)
     env.action_space.seed(args.seed)
     obs, _ = env.reset(seed=args.seed)
-    rng = rb.rng = np.random.default_rng(args.seed)  # replay sampling and the epsilon coin flips
+    rng = np.random.default_rng(args.seed)  # replay sampling and the epsilon coin flips
     device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
     torch.set_flush_denormal(True)  # saturated tanh units of the RND nets make denormal gradients, ~10x slower
 
@@ -578,17 +579,17 @@ def train(args: Args) -> dict:
     snapshot = lambda: {"actor": copy.deepcopy(actor.state_dict()), "critic": copy.deepcopy(critic.state_dict())}
 
     def evaluate_and_log(step: int, n_episodes: int, exploring: bool) -> dict:
-        ev = evaluate(actor, args.env_id, n_episodes, args.seed + 10_000, args.eval_sample, device)
+        ev = evaluate(actor, args.env_id, n_episodes, args.seed + 10_000, device, args.eval_sample)
         for key in ("return_mean", "return_std", "success_rate", "normalized_score"):
             if ev[key] is not None:
                 writer.add_scalar(f"eval/{key}", ev[key], step)
         if is_pm:
-            ev["coverage"] = pointmass.coverage(args.env_id, rb.observations)
+            ev["coverage"] = pointmass.coverage(args.env_id, rb.observations())
             writer.add_scalar("exploration/coverage", ev["coverage"], step)
             with torch.no_grad():
                 grid = lambda fn: lambda o: fn(torch.from_numpy(o).to(device)).cpu().numpy()
                 value = grid(lambda o: policy_value(torch.softmax(actor(o), -1), critic(o)))
-                images = {"maps/state_density": pointmass.plot_state_density(args.env_id, rb.observations),
+                images = {"maps/state_density": pointmass.plot_state_density(args.env_id, rb.observations()),
                           "maps/value": pointmass.plot_value_map(args.env_id, value, title=f"V(s), step {step}"),
                           "maps/eval_trajectory": pointmass.plot_trajectories(args.env_id, ev["trajectories"])}
                 if exploring and rnd is not None:
@@ -649,7 +650,7 @@ def train(args: Args) -> dict:
                                      and (args.train_during_exploration or not exploring))
                 explore = exploring and explore_q is not None and global_step > args.learning_starts
                 if (update or explore) and rb.size >= args.batch_size:
-                    s, a, r, s_next, term, f_next = rb.sample(args.batch_size, device)
+                    s, a, r, s_next, term, f_next = rb.sample(args.batch_size, rng, device)
                     loss = torch.zeros((), device=device)
                     if update:
                         with torch.no_grad():

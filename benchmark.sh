@@ -543,7 +543,7 @@ def d3rlpy_update():
     d3_cql.update(d3_data.sample_transition_batch(BATCH))
 
 def our_update():
-    batch = buffer.sample(rng, BATCH, torch.device("cpu"))
+    batch = buffer.sample(BATCH, rng, torch.device("cpu"))
     reward = (batch[3] + 1.0) * 100.0
     rnd_cql.critic_update(q, q_target, optimizer, batch, reward, batch[4], 0.95, 0.1, False, 10.0)
     count["ours"] += 1

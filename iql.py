@@ -239,7 +239,7 @@ class Tanh(nn.Module):
         return torch.sigmoid(2 * x) * 2 - 1
 
 
-def mlp(in_dim: int, out_dim: int, hidden: int, layers: int, act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
     dims = [in_dim] + [hidden] * layers
     body = [m for a, b in zip(dims, dims[1:]) for m in (nn.Linear(a, b), act())]
     return nn.Sequential(*body, nn.Linear(dims[-1], out_dim))
@@ -265,7 +265,7 @@ class FourierMLP(nn.Module):
         offset = -(shift * scale) @ B
         self.register_buffer("weight", (scale[:, None] * B).T.repeat(2, 1))
         self.register_buffer("phase", torch.cat([offset, offset + np.pi / 2]))
-        self.mlp = mlp(2 * n_features if n_features else len(low), out_dim, hidden, 2)
+        self.mlp = mlp(2 * n_features if n_features else len(low), hidden, 2, out_dim)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         if not len(self.phase):
@@ -427,7 +427,7 @@ def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[f
 
 
 @torch.no_grad()
-def evaluate(env_id: str, actor: nn.Module, n_episodes: int, seed: int, device: torch.device,
+def evaluate(actor: nn.Module, env_id: str, n_episodes: int, seed: int, device: torch.device,
              sample: bool = False, record: int = 4) -> dict:
     """One episode per sub-env of a vector env; steps after an episode's end (autoreset) are ignored."""
     envs = gym.make_vec(env_id, num_envs=n_episodes)
@@ -533,11 +533,11 @@ def train(args: Args) -> dict:
     explore_q, explore_target = net(n_actions, args.explore_hidden), net(n_actions, args.explore_hidden)
     explore_target.load_state_dict(explore_q.state_dict())
     explore_target.requires_grad_(False)
-    rnd_target = mlp(obs_dim, args.rnd_output_size, args.rnd_hidden, args.rnd_layers, Tanh).to(device)
+    rnd_target = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, Tanh).to(device)
     for p in rnd_target.parameters():
         nn.init.normal_(p)  # the predictor keeps PyTorch's default init: the two must differ
     rnd_target.requires_grad_(False)
-    rnd_predictor = mlp(obs_dim, args.rnd_output_size, args.rnd_hidden, args.rnd_layers, Tanh).to(device)
+    rnd_predictor = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, Tanh).to(device)
     q_target_net = copy.deepcopy(q_net).requires_grad_(False)
     v_net = net(1)
     actor = net(n_actions)
@@ -572,7 +572,7 @@ def train(args: Args) -> dict:
 
     @torch.no_grad()
     def run_eval(n_episodes: int, step: int, exploring: bool) -> dict:
-        res = evaluate(args.env_id, actor, n_episodes, args.seed + 10_000, device, args.eval_sample)
+        res = evaluate(actor, args.env_id, n_episodes, args.seed + 10_000, device, args.eval_sample)
         mean = float(res["returns"].mean())
         out = {"return_mean": mean, "return_std": float(res["returns"].std()),
                "success_rate": float(res["success"].mean()) if is_pm else None,

@@ -287,7 +287,7 @@ class ReplayBuffer:
         row[2 * d + 4:] = extra
         self.size += 1
 
-    def sample(self, rng: np.random.Generator, batch_size: int, device: torch.device):
+    def sample(self, batch_size: int, rng: np.random.Generator, device: torch.device):
         """(obs, next_obs, actions, rewards, terminated, extra) of `batch_size` uniformly drawn transitions."""
         batch = torch.from_numpy(self.table[rng.integers(0, self.size, batch_size)]).to(device)
         d = self.d
@@ -612,7 +612,7 @@ def train(args: Args) -> dict:
             train_explorer = exploring and not random_exploration
             train_exploiter = bool(args.dataset_id) or global_step % args.train_frequency == 0  # offline: a step is an update
             if global_step >= learning_starts and rb.size >= args.batch_size and (train_explorer or train_exploiter):
-                batch = rb.sample(rng, args.batch_size, device)
+                batch = rb.sample(args.batch_size, rng, device)
                 r_env, terminated = batch[3], batch[4]
                 if train_explorer:
                     w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)

@@ -130,7 +130,7 @@ def test_rnd_bonus_is_a_norm_and_only_trains_the_predictor():
 
 def test_replay_buffer_round_trips_through_minari(tmp_path):
     env = gym.make("PointmassEasy-v0")
-    buffer = awac.ReplayBuffer(10, 2)
+    buffer = awac.ReplayBuffer(2, 10)
     obs, _ = env.reset(seed=0)
     for t in range(10):
         next_obs, reward, terminated, truncated, _ = env.step(t % 5)
@@ -139,15 +139,15 @@ def test_replay_buffer_round_trips_through_minari(tmp_path):
     buffer.to_minari("test/roundtrip-v0", env)
     loaded = awac.ReplayBuffer.from_minari("test/roundtrip-v0", env)
     assert loaded.size == 10 and np.array_equal(loaded.data, buffer.data)
-    s, a, r, s_next, term, extra = loaded.sample(4, torch.device("cpu"))
+    s, a, r, s_next, term, extra = loaded.sample(4, np.random.default_rng(0), torch.device("cpu"))
     assert s.shape == (4, 2) and a.dtype == torch.int64 and r.shape == term.shape == (4,) and extra.shape == (4, 0)
 
 
 def test_observations_include_the_last_next_state():
-    buffer = awac.ReplayBuffer(4, 2)
+    buffer = awac.ReplayBuffer(2, 4)
     buffer.add(np.array([0.1, 0.1]), np.array([0.9, 0.9]), 4, 0.0, True, False)
-    assert np.array_equal(buffer.observations, np.array([[0.1, 0.1], [0.9, 0.9]], dtype=np.float32))
-    assert awac.pointmass.coverage("PointmassEasy-v0", buffer.observations) == pytest.approx(2 / 36)
+    assert np.array_equal(buffer.observations(), np.array([[0.1, 0.1], [0.9, 0.9]], dtype=np.float32))
+    assert awac.pointmass.coverage("PointmassEasy-v0", buffer.observations()) == pytest.approx(2 / 36)
 
 
 def test_fourier_features_feed_the_critic_and_the_actor_and_0_is_the_raw_observation(fourier_reference):

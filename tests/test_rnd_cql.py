@@ -172,7 +172,7 @@ def filled_buffer() -> ReplayBuffer:
 
 def test_sample_is_one_table_lookup_with_the_right_columns():
     rb = filled_buffer()
-    obs, next_obs, actions, rewards, terminated, extra = rb.sample(np.random.default_rng(0), 32, torch.device("cpu"))
+    obs, next_obs, actions, rewards, terminated, extra = rb.sample(32, np.random.default_rng(0), torch.device("cpu"))
     assert obs.shape == (32, 2) and actions.dtype == torch.long and rewards.shape == terminated.shape == (32,)
     assert extra.shape == (32, 0)
     torch.testing.assert_close(next_obs - obs, torch.full((32, 2), 2 / 14))  # consecutive rows of `obs` above
@@ -183,7 +183,7 @@ def test_extra_columns_travel_with_their_transition():
     rb = ReplayBuffer(2, 4, extra_dim=3)
     for i in range(4):
         rb.add([i, 0], [i + 1, 0], 0, -1.0, 0, 0, [10 * i, 10 * i + 1, 10 * i + 2])
-    obs, _, _, _, _, extra = rb.sample(np.random.default_rng(1), 16, torch.device("cpu"))
+    obs, _, _, _, _, extra = rb.sample(16, np.random.default_rng(1), torch.device("cpu"))
     assert extra.shape == (16, 3)
     torch.testing.assert_close(extra, 10 * obs[:, :1] + torch.tensor([0.0, 1.0, 2.0]))
 
