@@ -202,6 +202,9 @@ def check_args(args: Args) -> None:
         if not re.fullmatch(r"([-\w]+/)*[-\w]+?-v\d+", args.save_dataset_id):
             raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} must look like [namespace/]name-vN")
     if args.dataset_id is None:
+        if args.learning_starts >= args.total_steps:
+            raise ConfigError(f"--learning-starts must be below --total-steps ({args.total_steps}), "
+                              f"got {args.learning_starts}: no gradient step would be taken")
         if not args.train_during_exploration and args.num_exploration_steps >= args.total_steps:
             raise ConfigError(f"--total-steps must be above --num-exploration-steps ({args.num_exploration_steps}), "
                               f"got {args.total_steps}: AWAC trains after the phase (or add --train-during-exploration)")
@@ -234,6 +237,10 @@ def make_env(env_id: str) -> gym.Env:
         env.close()
         raise ConfigError(f"--env-id must have a Box observation space and a Discrete action space, "
                           f"{env_id} has {env.observation_space} and {env.action_space}")
+    if env.action_space.start != 0:  # the networks' outputs index the actions from 0
+        env.close()
+        raise ConfigError(f"--env-id must have a Discrete action space that starts at 0, {env_id}'s starts at "
+                          f"{env.action_space.start}")
     if len(env.observation_space.shape) != 1:  # an image or a grid: the MLPs read it as one vector
         env = gym.wrappers.FlattenObservation(env)
     return env

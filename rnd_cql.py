@@ -186,6 +186,9 @@ def check_args(args: Args) -> None:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
     if args.save_dataset_id and args.num_exploration_steps == 0:
         raise ConfigError("--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)")
+    if not args.dataset_id and args.learning_starts >= args.total_steps:
+        raise ConfigError(f"--learning-starts must be below --total-steps ({args.total_steps}), "
+                          f"got {args.learning_starts}: no gradient step would be taken")
 
     # every other flag: a finite number, a seed numpy accepts, a run directory that can be created
     for field in dataclasses.fields(args):
@@ -211,6 +214,10 @@ def make_env(env_id: str) -> gym.Env:
         env.close()
         raise ConfigError(f"--env-id must have a Box observation space and a Discrete action space, "
                           f"{env_id} has {env.observation_space} and {env.action_space}")
+    if env.action_space.start != 0:  # the networks' outputs index the actions from 0
+        env.close()
+        raise ConfigError(f"--env-id must have a Discrete action space that starts at 0, {env_id}'s starts at "
+                          f"{env.action_space.start}")
     if len(env.observation_space.shape) != 1:  # an image or a grid: the MLPs read it as one vector
         env = gym.wrappers.FlattenObservation(env)
     return env

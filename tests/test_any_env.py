@@ -71,3 +71,31 @@ def test_an_id_whose_module_is_missing_is_a_config_error(script):
     module = SCRIPTS[script]
     with pytest.raises(module.ConfigError, match="^--env-id 'no_such_module:Grid-v0' is not a registered"):
         module.make_env("no_such_module:Grid-v0")
+
+
+class ShiftedActionsEnv(GridEnv):
+    """GridEnv whose actions are numbered 1 and 2 (gymnasium's Discrete(n, start))."""
+
+    action_space = gym.spaces.Discrete(2, start=1)
+
+
+gym.register("test/ShiftedActions-v0", entry_point=f"{__name__}:ShiftedActionsEnv", max_episode_steps=30)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_actions_that_do_not_start_at_zero_are_a_config_error(script, tmp_path):
+    """The networks' outputs index the actions from 0: such an env would crash mid-run (action 2 is output 1)."""
+    module = SCRIPTS[script]
+    with pytest.raises(module.ConfigError, match="^--env-id must have a Discrete action space that starts at 0, "
+                                                 "test/ShiftedActions-v0's starts at 1$"):
+        module.train(module.Args(env_id="test/ShiftedActions-v0", runs_dir=str(tmp_path / "runs")))
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_learning_starts_at_or_after_the_last_step_is_a_config_error(script, tmp_path):
+    """Such a run would collect random data and never take a gradient step."""
+    module = SCRIPTS[script]
+    with pytest.raises(module.ConfigError, match=r"^--learning-starts must be below --total-steps \(3000\), got 3000"):
+        module.check_args(module.Args(total_steps=3000, num_exploration_steps=1000, learning_starts=3000))
+    module.check_args(module.Args(total_steps=3000, num_exploration_steps=1000, learning_starts=2999))
