@@ -207,7 +207,8 @@ def check_args(args: Args) -> None:
                               f"got {args.learning_starts}: no gradient step would be taken")
         if not args.train_during_exploration and args.num_exploration_steps >= args.total_steps:
             raise ConfigError(f"--total-steps must be above --num-exploration-steps ({args.num_exploration_steps}), "
-                              f"got {args.total_steps}: AWAC trains after the phase (or add --train-during-exploration)")
+                              f"got {args.total_steps}: AWAC trains after the phase "
+                              "(or add --train-during-exploration)")
         collected = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
         if args.batch_size > collected:
             raise ConfigError(f"--batch-size must be at most the number of transitions ({collected}), "

@@ -203,7 +203,8 @@ def check_args(args: Args) -> None:
         raise ConfigError(f"--learning-starts must be below --total-steps ({args.total_steps}), "
                           f"got {args.learning_starts}: no gradient step would be taken")
     if args.save_dataset_id and (args.dataset_id or args.num_exploration_steps == 0):
-        raise ConfigError("--save-dataset-id needs an exploration phase (no --dataset-id, --num-exploration-steps >= 1)")
+        raise ConfigError("--save-dataset-id needs an exploration phase "
+                          "(no --dataset-id, --num-exploration-steps >= 1)")
 
     # every other flag: a finite number, a seed numpy accepts, a run directory that can be created
     for field in dataclasses.fields(args):
@@ -509,7 +510,8 @@ def train(args: Args) -> dict:
         buffer = ReplayBuffer.from_minari(args.dataset_id, env)
         data_size = buffer.size
     if args.batch_size > data_size:
-        raise ConfigError(f"--batch-size must be at most the number of transitions ({data_size}), got {args.batch_size}")
+        raise ConfigError(f"--batch-size must be at most the number of transitions ({data_size}), "
+                          f"got {args.batch_size}")
     if args.save_dataset_id:
         check_new_dataset_id(args.save_dataset_id)
     is_pm = pointmass.is_pointmass(args.env_id)

@@ -490,7 +490,8 @@ def train(args: Args) -> dict:
             raise ConfigError(f"--total-steps {args.total_steps}: the replay table does not fit in memory") from None
         data_size = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
     if args.batch_size > data_size:
-        raise ConfigError(f"--batch-size must be at most the number of transitions ({data_size}), got {args.batch_size}")
+        raise ConfigError(f"--batch-size must be at most the number of transitions ({data_size}), "
+                          f"got {args.batch_size}")
     if args.save_dataset_id:
         from minari.dataset.minari_dataset import parse_dataset_id  # lazy, as in ReplayBuffer's Minari methods
         from minari.storage import get_dataset_path
@@ -500,7 +501,8 @@ def train(args: Args) -> dict:
         except ValueError as err:
             raise ConfigError(f"--save-dataset-id {err}") from None
         except TypeError:  # minari 0.5's parse_dataset_id fails this way when the -vN suffix is missing
-            raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} must look like [namespace/]name-vN") from None
+            raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} must look like "
+                              "[namespace/]name-vN") from None
         if get_dataset_path(args.save_dataset_id).exists():
             raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} already exists")
     is_pm = pointmass.is_pointmass(args.env_id)
@@ -548,7 +550,8 @@ def train(args: Args) -> dict:
     def bonus_np(o: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             o = torch.from_numpy(o).to(device)
-            return (rnd_bonus(rnd_predictor(o), rnd_target(o)) / (rnd_std if rnd_std is not None else 1.0)).cpu().numpy()
+            error = rnd_bonus(rnd_predictor(o), rnd_target(o))
+            return (error / (1.0 if rnd_std is None else rnd_std)).cpu().numpy()
 
     def q_max_np(q_net: nn.Module):
         def max_q(o: np.ndarray) -> np.ndarray:
@@ -565,15 +568,16 @@ def train(args: Args) -> dict:
             if v is not None:
                 writer.add_scalar(f"eval/{k}", v, step)
         if is_pm:
-            writer.add_image("maps/state_density", pointmass.plot_state_density(args.env_id, rb.observations()), step, dataformats="HWC")
-            writer.add_image("maps/value", pointmass.plot_value_map(args.env_id, q_max_np(exploit_q), title="max_a Q(s, a)"),
-                             step, dataformats="HWC")
-            writer.add_image("maps/eval_trajectory", pointmass.plot_trajectories(args.env_id, res["paths"]), step, dataformats="HWC")
+            maps = {"maps/state_density": pointmass.plot_state_density(args.env_id, rb.observations()),
+                    "maps/value": pointmass.plot_value_map(args.env_id, q_max_np(exploit_q), title="max_a Q(s, a)"),
+                    "maps/eval_trajectory": pointmass.plot_trajectories(args.env_id, res["paths"])}
             if exploring and args.use_rnd:
-                writer.add_image("maps/rnd_bonus", pointmass.plot_value_map(args.env_id, bonus_np, title="RND bonus"), step, dataformats="HWC")
+                maps["maps/rnd_bonus"] = pointmass.plot_value_map(args.env_id, bonus_np, title="RND bonus")
             if exploring and not random_exploration:  # the collector's values: where it is drawn
-                writer.add_image("maps/explore_value", pointmass.plot_value_map(
-                    args.env_id, q_max_np(explore_q), title="max_a Q_explore(s, a)"), step, dataformats="HWC")
+                maps["maps/explore_value"] = pointmass.plot_value_map(args.env_id, q_max_np(explore_q),
+                                                                      title="max_a Q_explore(s, a)")
+            for tag, img in maps.items():
+                writer.add_image(tag, img, step, dataformats="HWC")
         return out
 
     status, reason, last_eval, num_updates, explore_updates, global_step = "completed", None, {}, 0, 0, 0
@@ -617,7 +621,8 @@ def train(args: Args) -> dict:
                     (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
 
             train_explorer = exploring and not random_exploration
-            train_exploiter = bool(args.dataset_id) or global_step % args.train_frequency == 0  # offline: a step is an update
+            # offline, every step is an update of the exploitation critic
+            train_exploiter = bool(args.dataset_id) or global_step % args.train_frequency == 0
             if global_step >= learning_starts and rb.size >= args.batch_size and (train_explorer or train_exploiter):
                 batch = rb.sample(args.batch_size, rng, device)
                 r_env, terminated = batch[3], batch[4]
@@ -637,23 +642,25 @@ def train(args: Args) -> dict:
                         rnd_loss.backward()
                         rnd_opt.step()
                         batch_std = error.std()
-                        rnd_std = batch_std if rnd_std is None else args.rnd_gamma * rnd_std + (1 - args.rnd_gamma) * batch_std
+                        g = args.rnd_gamma
+                        rnd_std = batch_std if rnd_std is None else g * rnd_std + (1 - g) * batch_std
                         r_int = error / rnd_std
                         r_mix = r_mix + w_explore * r_int
                         losses["rnd_loss"], losses["rnd_bonus"] = rnd_loss.detach(), r_int.mean()
                     # the bonus alone is a non-episodic return (Burda et al. 2019, sec. 2.3): reaching the goal
                     # must not look like the end of all future novelty
                     done = terminated if w_exploit else torch.zeros_like(terminated)
-                    losses["explore_td_loss"] = critic_update(explore_q, explore_target, explore_opt, batch, r_mix, done,
-                                                              args.explore_gamma, None, True, args.grad_clip)[0]
+                    losses["explore_td_loss"] = critic_update(
+                        explore_q, explore_target, explore_opt, batch, r_mix, done, args.explore_gamma, alpha=None,
+                        huber=True, grad_clip=args.grad_clip)[0]
                     explore_updates += 1
                     if explore_updates % args.explore_target_update_period == 0:
                         explore_target.load_state_dict(explore_q.state_dict())
                 if train_exploiter:
                     r_exploit = (r_env + args.exploit_rew_shift) * args.exploit_rew_scale
                     losses["td_loss"], losses["cql_regularizer"], losses["q_values"] = critic_update(
-                        exploit_q, exploit_target, exploit_opt, batch, r_exploit, terminated, args.gamma, args.cql_alpha,
-                        False, args.grad_clip)
+                        exploit_q, exploit_target, exploit_opt, batch, r_exploit, terminated, args.gamma,
+                        alpha=args.cql_alpha, huber=False, grad_clip=args.grad_clip)
                     num_updates += 1
                     if num_updates % args.target_update_period == 0:
                         exploit_target.load_state_dict(exploit_q.state_dict())
