@@ -37,10 +37,13 @@ class GridEnv(gym.Env):
 gym.register("test/Grid-v0", entry_point=f"{__name__}:GridEnv", max_episode_steps=30)
 
 
-def test_make_env_flattens_a_grid_and_keeps_a_vector():
-    for module in SCRIPTS.values():
-        assert module.make_env("test/Grid-v0").observation_space == gym.spaces.Box(0.0, 1.0, (12,), np.float32)
-        assert type(module.make_env("CartPole-v1")).__name__ != "FlattenObservation"
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_make_env_flattens_a_grid_and_leaves_a_vector_alone(script):
+    grid, vector = SCRIPTS[script].make_env("test/Grid-v0"), SCRIPTS[script].make_env("CartPole-v1")
+    assert isinstance(grid, gym.wrappers.FlattenObservation)
+    assert grid.observation_space == gym.spaces.Box(0.0, 1.0, (12,), np.float32)
+    assert grid.reset(seed=0)[0].tolist() == [1.0] + [0.0] * 11
+    assert not isinstance(vector, gym.wrappers.FlattenObservation) and vector.observation_space.shape == (4,)
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
