@@ -232,8 +232,10 @@ def check_args(args: Args) -> None:
 def make_env(env_id: str) -> gym.Env:
     try:
         env = gym.make(env_id)
-    except (gym.error.Error, ImportError) as err:  # ImportError: an id "module:Name-v0" whose module is missing
+    except gym.error.Error as err:
         raise ConfigError(f"--env-id {env_id!r} is not a registered gymnasium environment ({err})") from None
+    except ImportError as err:  # an id "module:Name-v0" whose module is missing, or an env's missing dependency
+        raise ConfigError(f"--env-id {env_id!r} cannot be imported ({err})") from None
     if not (isinstance(env.observation_space, gym.spaces.Box) and isinstance(env.action_space, gym.spaces.Discrete)):
         env.close()
         raise ConfigError(f"--env-id must have a Box observation space and a Discrete action space, "
