@@ -265,7 +265,7 @@ class FourierMLP(nn.Module):
 
     def __init__(self, space: gym.spaces.Box, out_dim: int, hidden: int, n_features: int, sigma: float):
         super().__init__()
-        low, high = space.low.reshape(-1), space.high.reshape(-1)
+        low, high = space.low, space.high
         finite = np.isfinite(low) & np.isfinite(high)
         shift = torch.tensor(np.where(finite, low, 0.0), dtype=torch.float32)
         scale = torch.tensor(np.where(finite, 1.0 / (high - low + 1e-8), 1.0), dtype=torch.float32)
@@ -296,7 +296,7 @@ class ReplayBuffer:
 
     def add(self, obs, next_obs, action, reward, terminated, truncated, extra=()) -> None:
         row, d = self.table[self.size], self.d
-        row[:d], row[d:2 * d] = np.ravel(obs), np.ravel(next_obs)
+        row[:d], row[d:2 * d] = obs, next_obs
         row[2 * d:2 * d + 4] = (action, reward, terminated, truncated)
         row[2 * d + 4:] = extra
         self.size += 1
@@ -325,7 +325,7 @@ class ReplayBuffer:
             raise ConfigError(f"--dataset-id {dataset_id!r} has spaces {obs_space}, {act_space}; "
                               f"--env-id needs {env.observation_space}, {env.action_space}")
         episodes = list(dataset.iterate_episodes())
-        buffer = cls(int(np.prod(obs_space.shape)), sum(len(ep.rewards) for ep in episodes))
+        buffer = cls(env.observation_space.shape[0], sum(len(ep.rewards) for ep in episodes))
         for ep in episodes:
             n, d = len(ep.rewards), buffer.d
             obs, rows = np.asarray(ep.observations).reshape(n + 1, d), buffer.table[buffer.size:buffer.size + n]
@@ -500,7 +500,7 @@ def train(args: Args) -> dict:
     # Every validation happens before the run directory exists.
     check_args(args)
     env = make_env(args.env_id)
-    obs_dim, n_actions = int(np.prod(env.observation_space.shape)), int(env.action_space.n)
+    obs_dim, n_actions = env.observation_space.shape[0], int(env.action_space.n)
     online = args.dataset_id is None
     if online:
         try:
@@ -568,11 +568,8 @@ def train(args: Args) -> dict:
         f"|{k}|{v}|" for k, v in dataclasses.asdict(args).items()))
 
     def as_tensor(x: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(x, dtype=torch.float32, device=device).reshape(-1, obs_dim)
-
-    def as_vector(x: np.ndarray) -> torch.Tensor:
-        """One observation, unbatched: its matrix-vector products round as rnd_cql.py's do."""
-        return torch.as_tensor(x, dtype=torch.float32, device=device).reshape(obs_dim)
+        """Shape kept: one observation stays unbatched, so its matrix-vector products round as rnd_cql.py's do."""
+        return torch.as_tensor(x, dtype=torch.float32, device=device)
 
     def v_of(o: np.ndarray) -> np.ndarray:
         return v_net(as_tensor(o)).cpu().numpy()
@@ -626,12 +623,12 @@ def train(args: Args) -> dict:
                     action = int(env.action_space.sample())
                 else:
                     with torch.no_grad():
-                        action = int((explore_q if exploring else actor)(as_vector(obs)).argmax())
+                        action = int((explore_q if exploring else actor)(as_tensor(obs)).argmax())
                 next_obs, reward, terminated, truncated, _ = env.step(action)
                 f_next = 0.0  # f(s'), kept for the predictor's updates, which end with the phase
                 if args.use_rnd and exploring:
                     with torch.no_grad():
-                        f_next = rnd_target(as_vector(next_obs)).cpu().numpy()
+                        f_next = rnd_target(as_tensor(next_obs)).cpu().numpy()
                 buffer.add(obs, next_obs, action, reward, terminated, truncated, f_next)
                 ep_return, ep_length, obs = ep_return + float(reward), ep_length + 1, next_obs
                 if terminated and first_goal is None:
