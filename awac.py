@@ -53,7 +53,6 @@ import math
 import os
 import platform
 import random
-import re
 import resource
 import sys
 import time
@@ -199,8 +198,6 @@ def check_args(args: Args) -> None:
             raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
         if args.num_exploration_steps == 0:
             raise ConfigError("--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)")
-        if not re.fullmatch(r"([-\w]+/)*[-\w]+?-v\d+", args.save_dataset_id):
-            raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} must look like [namespace/]name-vN")
     if args.dataset_id is None:
         if args.learning_starts >= args.total_steps:
             raise ConfigError(f"--learning-starts must be below --total-steps ({args.total_steps}), "
@@ -392,6 +389,22 @@ class ReplayBuffer:
                 description=f"{n} transitions of awac.py's exploration phase on {env.spec.id}")
 
 
+def check_new_dataset_id(dataset_id: str) -> None:
+    """--save-dataset-id must be a valid Minari id that is not taken: checked before the run starts."""
+    from minari.dataset.minari_dataset import parse_dataset_id  # lazy, as in ReplayBuffer's Minari methods
+    from minari.storage import get_dataset_path
+
+    try:
+        parse_dataset_id(dataset_id)
+    except ValueError as err:
+        raise ConfigError(f"--save-dataset-id {err}") from None
+    except TypeError:  # minari 0.5's parse_dataset_id fails this way when the -vN suffix is missing
+        raise ConfigError(f"--save-dataset-id {dataset_id!r} must look like [namespace/]name-vN") from None
+    if get_dataset_path(dataset_id).exists():
+        raise ConfigError(f"--save-dataset-id {dataset_id!r} already exists at {get_dataset_path(dataset_id)}; "
+                          "choose a new name or version")
+
+
 # --- pure loss functions: tensors in, tensors out (tests check them against hand-computed numbers)
 def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """E(s') = ||f_hat(s') - f(s')||, a norm, not squared (course PDF eq. 1); the target is frozen."""
@@ -537,10 +550,7 @@ def train(args: Args) -> dict:
         except MemoryError:
             raise ConfigError(f"--total-steps {args.total_steps}: the replay table does not fit in memory") from None
     if args.save_dataset_id is not None:
-        from minari.storage import get_dataset_path  # lazy: minari is slow to import
-
-        if get_dataset_path(args.save_dataset_id).exists():
-            raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} already exists; choose a new name")
+        check_new_dataset_id(args.save_dataset_id)
     is_pm = pointmass.is_pointmass(args.env_id)
     # the phase: none offline; N steps, or longer while the goal is missing (see exploration_schedule)
     explore_end = 0 if offline else args.num_exploration_steps

@@ -202,9 +202,10 @@ def check_args(args: Args) -> None:
     if not args.dataset_id and args.learning_starts >= args.total_steps:
         raise ConfigError(f"--learning-starts must be below --total-steps ({args.total_steps}), "
                           f"got {args.learning_starts}: no gradient step would be taken")
-    if args.save_dataset_id and (args.dataset_id or args.num_exploration_steps == 0):
-        raise ConfigError("--save-dataset-id needs an exploration phase "
-                          "(no --dataset-id, --num-exploration-steps >= 1)")
+    if args.dataset_id and args.save_dataset_id:
+        raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
+    if args.save_dataset_id and args.num_exploration_steps == 0:
+        raise ConfigError("--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)")
 
     # every other flag: a finite number, a seed numpy accepts, a run directory that can be created
     for field in dataclasses.fields(args):
@@ -359,8 +360,10 @@ class ReplayBuffer:
 
 
 def check_new_dataset_id(dataset_id: str) -> None:
-    from minari.dataset.minari_dataset import parse_dataset_id
+    """--save-dataset-id must be a valid Minari id that is not taken: checked before the run starts."""
+    from minari.dataset.minari_dataset import parse_dataset_id  # lazy, as in ReplayBuffer's Minari methods
     from minari.storage import get_dataset_path
+
     try:
         parse_dataset_id(dataset_id)
     except ValueError as err:
@@ -368,7 +371,8 @@ def check_new_dataset_id(dataset_id: str) -> None:
     except TypeError:  # minari 0.5's parse_dataset_id fails this way when the -vN suffix is missing
         raise ConfigError(f"--save-dataset-id {dataset_id!r} must look like [namespace/]name-vN") from None
     if get_dataset_path(dataset_id).exists():
-        raise ConfigError(f"--save-dataset-id {dataset_id!r} already exists")
+        raise ConfigError(f"--save-dataset-id {dataset_id!r} already exists at {get_dataset_path(dataset_id)}; "
+                          "choose a new name or version")
 
 
 # ---- pure losses, one per equation: tensors in, tensors out ----

@@ -355,6 +355,22 @@ class ReplayBuffer:
         return minari.create_dataset_from_buffers(dataset_id, episodes, env=env.spec, algorithm_name="rnd_cql")
 
 
+def check_new_dataset_id(dataset_id: str) -> None:
+    """--save-dataset-id must be a valid Minari id that is not taken: checked before the run starts."""
+    from minari.dataset.minari_dataset import parse_dataset_id  # lazy, as in ReplayBuffer's Minari methods
+    from minari.storage import get_dataset_path
+
+    try:
+        parse_dataset_id(dataset_id)
+    except ValueError as err:
+        raise ConfigError(f"--save-dataset-id {err}") from None
+    except TypeError:  # minari 0.5's parse_dataset_id fails this way when the -vN suffix is missing
+        raise ConfigError(f"--save-dataset-id {dataset_id!r} must look like [namespace/]name-vN") from None
+    if get_dataset_path(dataset_id).exists():
+        raise ConfigError(f"--save-dataset-id {dataset_id!r} already exists at {get_dataset_path(dataset_id)}; "
+                          "choose a new name or version")
+
+
 def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool) -> tuple[float, bool]:
     """(w_explore of supervised RND exploration, whether the exploration phase is on) at env step t.
 
@@ -495,18 +511,7 @@ def train(args: Args) -> dict:
         raise ConfigError(f"--batch-size must be at most the number of transitions ({data_size}), "
                           f"got {args.batch_size}")
     if args.save_dataset_id:
-        from minari.dataset.minari_dataset import parse_dataset_id  # lazy, as in ReplayBuffer's Minari methods
-        from minari.storage import get_dataset_path
-
-        try:
-            parse_dataset_id(args.save_dataset_id)
-        except ValueError as err:
-            raise ConfigError(f"--save-dataset-id {err}") from None
-        except TypeError:  # minari 0.5's parse_dataset_id fails this way when the -vN suffix is missing
-            raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} must look like "
-                              "[namespace/]name-vN") from None
-        if get_dataset_path(args.save_dataset_id).exists():
-            raise ConfigError(f"--save-dataset-id {args.save_dataset_id!r} already exists")
+        check_new_dataset_id(args.save_dataset_id)
     is_pm = pointmass.is_pointmass(args.env_id)
 
     run_dir = make_run_dir(args)

@@ -65,3 +65,30 @@ def test_negative_int_flag_is_refused(script, flag, tmp_path):
     with pytest.raises(module.ConfigError, match=f"^--{flag.replace('_', '-')} "):
         module.check_args(module.Args(**{flag: -1, "runs_dir": str(tmp_path / "runs")}))
     assert not (tmp_path / "runs").exists()
+
+
+# one check_new_dataset_id, the same code in every script: a bad --save-dataset-id reads the same everywhere
+SAVE_IDS = {"noversion": "must look like [namespace/]name-vN", "bad id-v0": "Malformed dataset ID",
+            "/abs-v0": "Malformed dataset ID"}
+
+
+@pytest.mark.parametrize("dataset_id", SAVE_IDS)
+def test_bad_save_dataset_id_gives_one_message_in_every_script(dataset_id):
+    messages = set()
+    for module in SCRIPTS.values():
+        with pytest.raises(module.ConfigError) as err:
+            module.check_new_dataset_id(dataset_id)
+        messages.add(str(err.value))
+    assert len(messages) == 1
+    message = messages.pop()
+    assert message.startswith("--save-dataset-id ") and SAVE_IDS[dataset_id] in message and "\n" not in message
+
+
+def test_taken_save_dataset_id_names_its_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    (tmp_path / "test" / "taken-v0").mkdir(parents=True)
+    for module in SCRIPTS.values():
+        module.check_new_dataset_id("test/free-v0")  # a free id passes
+        with pytest.raises(module.ConfigError, match=r"^--save-dataset-id 'test/taken-v0' already exists at .*"
+                                                     r"taken-v0; choose a new name or version$"):
+            module.check_new_dataset_id("test/taken-v0")

@@ -363,8 +363,11 @@ def test_incompatible_dataset_and_small_dataset(tmp_path):
         iql.train(iql.Args(env_id="CartPole-v1", dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
     with pytest.raises(ValueError, match="^--save-dataset-id 'test/cartpole-small-v0' already exists"):
         iql.train(iql.Args(env_id="CartPole-v1", save_dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
-    with pytest.raises(ValueError, match="^--save-dataset-id needs an exploration phase"):
+    with pytest.raises(ValueError, match="^--save-dataset-id cannot be combined with --dataset-id"):
         iql.train(iql.Args(save_dataset_id="test/x-v0", dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
+    with pytest.raises(ValueError, match="^--save-dataset-id needs --num-exploration-steps > 0"):
+        iql.train(iql.Args(save_dataset_id="test/x-v0", num_exploration_steps=0, train_during_exploration=True,
+                           runs_dir=str(tmp_path)))
     assert not run_dirs(tmp_path)
 
 
