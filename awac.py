@@ -732,10 +732,9 @@ def train(args: Args) -> dict:
                 if global_step % 1000 == 0:
                     values = {k: v.mean().item() for k, v in losses.items()}
                     losses.clear()  # logged once: the explorer's losses end with its phase
-                    if not all(math.isfinite(v) for v in values.values()):
-                        status = "diverged"
-                        reason = f"non-finite loss at step {global_step}: " + ", ".join(
-                            f"{k}={v}" for k, v in values.items() if not math.isfinite(v))
+                    bad = [k for k, v in values.items() if not math.isfinite(v)]
+                    if bad:
+                        status, reason = "diverged", f"losses/{bad[0]} is {values[bad[0]]} at step {global_step}"
                         break
                     last_good = snapshot()
                     for k, v in values.items():
@@ -747,11 +746,14 @@ def train(args: Args) -> dict:
                     ev = evaluate_and_log(global_step, args.eval_episodes, exploring)
                     last_eval = f"{ev['return_mean']:.1f}" + (f" ({ev['normalized_score']:.0f})" if is_pm else "")
     except KeyboardInterrupt:
-        status, reason = "interrupted", "KeyboardInterrupt"
+        status, reason = "interrupted", f"KeyboardInterrupt at step {global_step}"
 
     if status == "diverged":  # report on, and save, the last model whose losses were finite
         actor.load_state_dict(last_good["actor"])
         critic.load_state_dict(last_good["critic"])
+    if status == "completed" and phase_end is None and args.total_steps > explore_end > 0:
+        reason = ("the exploration phase lasted the whole run: its data never reached the goal "
+                  f"(--extend-exploration), so the critic and the actor took {num_updates} updates")
     if args.save_dataset_id is not None and phase_end is None and status == "completed":
         rb.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
     ev = evaluate_and_log(global_step, max(100, args.eval_episodes), exploring)

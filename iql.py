@@ -732,6 +732,9 @@ def train(args: Args) -> dict:
     if status == "diverged":  # evaluate and keep the last model whose losses were finite
         for k, m in models.items():
             m.load_state_dict(good_state[k])
+    if status == "completed" and phase_end is None and args.total_steps > exploration_steps > 0:
+        reason = ("the exploration phase lasted the whole run: its data never reached the goal "
+                  f"(--extend-exploration), so Q, V and the policy took {num_updates} updates")
     if args.save_dataset_id and phase_end is None and status == "completed":
         buffer.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
     final = run_eval(max(100, args.eval_episodes), step, exploring)

@@ -699,6 +699,9 @@ def train(args: Args) -> dict:
 
     if status == "diverged":
         exploit_q.load_state_dict(good_state)  # evaluate and keep the last model whose losses were finite
+    if status == "completed" and phase_end is None and args.total_steps > exploration_steps > 0:
+        reason = ("the exploration phase lasted the whole run: its data never reached the goal "
+                  "(--extend-exploration), so the exploitation critic never collected")
     if args.save_dataset_id and phase_end is None and status == "completed":
         rb.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
     final = run_eval(max(100, args.eval_episodes), global_step + 1, exploring)

@@ -103,3 +103,21 @@ def test_learning_starts_at_or_after_the_last_step_is_a_config_error(script, tmp
     with pytest.raises(module.ConfigError, match=r"^--learning-starts must be below --total-steps \(3000\), got 3000"):
         module.check_args(module.Args(total_steps=3000, num_exploration_steps=1000, learning_starts=3000))
     module.check_args(module.Args(total_steps=3000, num_exploration_steps=1000, learning_starts=2999))
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_a_phase_that_never_ends_says_so_in_the_summary(script, tmp_path):
+    """Hard's goal is hundreds of steps beyond what 600 steps of exploration reach, so an extended phase fills the
+    run: awac.py and iql.py then never train, and summary.json must say why instead of a bare 'completed'."""
+    module = SCRIPTS[script]
+    common = dict(env_id="PointmassHard-v0", total_steps=600, num_exploration_steps=100, learning_starts=100,
+                  eval_every=10_000, eval_episodes=5, batch_size=32, rnd_hidden=32, progress=False)
+    extended = module.train(module.Args(**common, runs_dir=str(tmp_path / "a")))
+    assert extended["status"] == "completed" and extended["exploration_end_step"] is None
+    assert extended["first_goal_step"] is None
+    assert extended["reason"].startswith("the exploration phase lasted the whole run: its data never reached the goal")
+    if script != "rnd_cql":  # their learners wait for the phase's end (rnd_cql.py's critic trains from the start)
+        assert extended["num_updates"] == 0 and extended["reason"].endswith("took 0 updates")
+    fixed = module.train(module.Args(**common, extend_exploration=False, runs_dir=str(tmp_path / "b")))
+    assert fixed["status"] == "completed" and fixed["reason"] is None and fixed["exploration_end_step"] == 100
+    assert fixed["num_updates"] > 0
