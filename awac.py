@@ -56,6 +56,7 @@ import random
 import resource
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Optional
@@ -175,7 +176,7 @@ class Args:
 
 
 class ConfigError(ValueError):
-    """A bad flag value, found before anything is written; the main block exits with code 2."""
+    """A bad flag value or unusable data, found before anything is written; the message starts with the flag."""
 
 
 def check_args(args: Args) -> None:
@@ -254,9 +255,9 @@ class Tanh(nn.Module):
         return torch.sigmoid(2 * x) * 2 - 1
 
 
-def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, activation=nn.ReLU) -> nn.Sequential:
+def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
     dims = [in_dim] + [hidden] * layers
-    body = [m for a, b in zip(dims[:-1], dims[1:]) for m in (nn.Linear(a, b), activation())]
+    body = [m for a, b in zip(dims, dims[1:]) for m in (nn.Linear(a, b), activation())]
     return nn.Sequential(*body, nn.Linear(dims[-1], out_dim))
 
 
@@ -307,31 +308,35 @@ class RND(nn.Module):
 
 
 class ReplayBuffer:
-    """Preallocated transitions, one float32 row [s, s', a, r, terminated, extra] each: a batch is ONE fancy
-    index. `extra` holds the frozen RND target's f(s'), computed once when s' arrives (as in rnd_cql.py)."""
+    """Every transition in one preallocated float32 table, so that a batch is one numpy fancy index.
+
+    Row: s | s' | a | r | terminated | truncated | `extra_dim` more columns (the frozen RND target's f(s'),
+    computed once when s' arrives instead of at every update that samples it: the same numbers for a third
+    less RND compute). truncated only marks episode ends for to_minari; it never stops bootstrapping.
+    The same class, line for line, in rnd_cql.py, awac.py and iql.py (a test checks it).
+    """
 
     def __init__(self, obs_dim: int, capacity: int, extra_dim: int = 0):
-        self.data = np.zeros((capacity, 2 * obs_dim + 3 + extra_dim), dtype=np.float32)
-        self.truncated = np.zeros(capacity, dtype=bool)  # episode boundaries, only needed by to_minari
-        self.obs_dim, self.size = obs_dim, 0
+        self.d, self.size = obs_dim, 0
+        self.table = np.zeros((capacity, 2 * obs_dim + 4 + extra_dim), dtype=np.float32)
 
-    def add(self, obs, next_obs, action: int, reward: float, terminated: bool, truncated: bool, extra=()) -> None:
-        d, row = self.obs_dim, self.data[self.size]
-        row[:d], row[d:2 * d], row[2 * d:2 * d + 3] = obs, next_obs, (action, reward, terminated)
-        row[2 * d + 3:] = extra
-        self.truncated[self.size] = truncated
+    def add(self, obs, next_obs, action, reward, terminated, truncated, extra=()) -> None:
+        d, row = self.d, self.table[self.size]
+        row[:d], row[d:2 * d] = obs, next_obs
+        row[2 * d:2 * d + 4] = (action, reward, terminated, truncated)
+        row[2 * d + 4:] = extra
         self.size += 1
 
-    def sample(self, batch_size: int, rng: np.random.Generator, device: torch.device):
+    def sample(self, batch_size: int, rng: np.random.Generator, device: torch.device) -> tuple[torch.Tensor, ...]:
         """(s, a, r, s', terminated, extra) of `batch_size` uniformly drawn transitions."""
-        d = self.obs_dim
-        batch = torch.from_numpy(self.data[rng.integers(0, self.size, batch_size)]).to(device)
+        batch = torch.from_numpy(self.table[rng.integers(0, self.size, batch_size)]).to(device)
+        d = self.d
         return (batch[:, :d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, d:2 * d], batch[:, 2 * d + 2],
-                batch[:, 2 * d + 3:])
+                batch[:, 2 * d + 4:])
 
     def observations(self) -> np.ndarray:
-        """Every s and s' (an episode's last state, such as the goal, is only an s'), as rnd_cql.py and iql.py."""
-        return self.data[:self.size, :2 * self.obs_dim].reshape(-1, self.obs_dim)
+        """Every s and s' (an episode's last state, such as the goal, is only an s')."""
+        return self.table[:self.size, :2 * self.d].reshape(-1, self.d)
 
     @classmethod
     def from_minari(cls, dataset_id: str, env: gym.Env) -> "ReplayBuffer":
@@ -340,53 +345,49 @@ class ReplayBuffer:
         try:
             dataset = minari.load_dataset(dataset_id)
         except (FileNotFoundError, ValueError) as err:
-            raise ConfigError(f"--dataset-id {dataset_id!r}: {err}") from None
+            raise ConfigError(f"--dataset-id {dataset_id!r} cannot be loaded ({err})") from None
         obs_space, act_space = dataset.observation_space, dataset.action_space
         # make_env flattens an image or a grid, so the dataset's observations may have any shape of that size
         if not (isinstance(act_space, gym.spaces.Discrete) and act_space.n == env.action_space.n
                 and isinstance(obs_space, gym.spaces.Box)
                 and gym.spaces.flatdim(obs_space) == env.observation_space.shape[0]):
-            raise ConfigError(f"--dataset-id {dataset_id!r}: spaces {obs_space}, {act_space} do not match the env's "
-                              f"{env.observation_space}, {env.action_space}")
+            raise ConfigError(f"--dataset-id {dataset_id!r} has spaces {obs_space}, {act_space}; "
+                              f"--env-id needs {env.observation_space}, {env.action_space}")
         episodes = list(dataset.iterate_episodes())
-        buffer = cls(env.observation_space.shape[0], sum(len(ep.actions) for ep in episodes))
-        d, cat = buffer.obs_dim, np.concatenate
-        observations = [np.asarray(ep.observations).reshape(-1, d) for ep in episodes]  # make_env may flatten
-        buffer.data[:, :d] = cat([obs[:-1] for obs in observations])
-        buffer.data[:, d:2 * d] = cat([obs[1:] for obs in observations])
-        buffer.data[:, 2 * d] = cat([ep.actions for ep in episodes])
-        buffer.data[:, 2 * d + 1] = cat([ep.rewards for ep in episodes])
-        buffer.data[:, 2 * d + 2] = cat([ep.terminations for ep in episodes])
-        buffer.truncated[:] = cat([ep.truncations for ep in episodes])
-        buffer.size = len(buffer.data)
-        return buffer
+        rb = cls(env.observation_space.shape[0], sum(len(ep.rewards) for ep in episodes))
+        for ep in episodes:
+            n, d = len(ep.rewards), rb.d
+            rows = rb.table[rb.size:rb.size + n]
+            obs = np.asarray(ep.observations).reshape(n + 1, d)  # make_env's flattening, if any
+            rows[:, :d], rows[:, d:2 * d] = obs[:-1], obs[1:]
+            rows[:, 2 * d:2 * d + 4] = np.stack([ep.actions, ep.rewards, ep.terminations, ep.truncations], axis=1)
+            rows[-1, 2 * d + 3] = not ep.terminations[-1]  # an episode cut short by the dataset's end
+            rb.size += n
+        return rb
 
-    def to_minari(self, dataset_id: str, env: gym.Env) -> None:
-        import warnings
-
+    def to_minari(self, dataset_id: str, env: gym.Env) -> "minari.MinariDataset":
         import minari
         from minari.data_collector import EpisodeBuffer
 
-        d, n = self.obs_dim, self.size
-        terminated = self.data[:n, 2 * d + 2] > 0
-        # Collection is sequential, so episodes are contiguous; the last one, cut by the end of the phase,
-        # is written as truncated.
-        truncated = self.truncated[:n].copy()
-        truncated[n - 1] |= not terminated[n - 1]
-        episodes, start = [], 0
-        for i, end in enumerate(np.flatnonzero(terminated | truncated)):
-            rows = self.data[start:end + 1]
+        d, t = self.d, self.table[:self.size]
+        ends = np.flatnonzero(t[:, 2 * d + 2] + t[:, 2 * d + 3]) + 1
+        if not len(ends) or ends[-1] != self.size:
+            ends = np.append(ends, self.size)  # the unfinished last episode is stored as truncated
+        episodes = []
+        for i, (start, end) in enumerate(zip(np.r_[0, ends[:-1]], ends)):
+            rows = t[start:end]
+            terminations = rows[:, 2 * d + 2] > 0
+            truncations = np.zeros_like(terminations)
+            truncations[-1] = not terminations[-1]
             episodes.append(EpisodeBuffer(
                 id=i, observations=np.concatenate([rows[:, :d], rows[-1:, d:2 * d]]),
                 actions=rows[:, 2 * d].astype(np.int64), rewards=rows[:, 2 * d + 1].astype(np.float64),
-                terminations=terminated[start:end + 1], truncations=truncated[start:end + 1]))
-            start = end + 1
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # minari nags about optional metadata
-            minari.create_dataset_from_buffers(
-                dataset_id, episodes, env=env.spec, eval_env=env.spec, algorithm_name="awac.py exploration phase",
-                author="pointmass-offline-rl", author_email="n/a", code_permalink="awac.py",
-                description=f"{n} transitions of awac.py's exploration phase on {env.spec.id}")
+                terminations=terminations, truncations=truncations))
+        script = Path(__file__).name
+        with warnings.catch_warnings():  # minari asks for an author, an e-mail, a permalink... on stderr
+            warnings.simplefilter("ignore", UserWarning)
+            return minari.create_dataset_from_buffers(dataset_id, episodes, env=env.spec, algorithm_name=script,
+                                                      description=f"{self.size} transitions collected by {script}")
 
 
 def check_new_dataset_id(dataset_id: str) -> None:
@@ -407,7 +408,9 @@ def check_new_dataset_id(dataset_id: str) -> None:
 
 # --- pure loss functions: tensors in, tensors out (tests check them against hand-computed numbers)
 def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """E(s') = ||f_hat(s') - f(s')||, a norm, not squared (course PDF eq. 1); the target is frozen."""
+    """RND error per state, ||f_hat(s') - f(s')|| (Burda et al. 2019; course eq. 1: a norm, not squared).
+
+    The target f is frozen: it gets no gradient even when handed a tensor that requires one."""
     return torch.linalg.vector_norm(prediction - target.detach(), dim=-1)
 
 
@@ -435,9 +438,9 @@ def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[f
 
 
 def double_dqn_target(reward, terminated, next_q_online, next_q_target, gamma: float) -> torch.Tensor:
-    """y = r + gamma (1 - terminated) Q_target(s', argmax_a Q(s', a)) (van Hasselt et al. 2016)."""
-    next_action = next_q_online.argmax(dim=-1, keepdim=True)
-    return reward + gamma * (1.0 - terminated) * next_q_target.gather(-1, next_action).squeeze(-1)
+    """y = r + gamma (1 - terminated) Q_target(s', argmax_a Q(s', a)) (van Hasselt et al. 2016, eq. 4)."""
+    next_action = next_q_online.argmax(dim=1, keepdim=True)
+    return reward + gamma * (1.0 - terminated) * next_q_target.gather(1, next_action).squeeze(1)
 
 
 def policy_value(probs: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
@@ -510,9 +513,10 @@ def make_run_dir(args: Args) -> Path:
             stamp += 1
 
 
-def write_atomic(path: Path, write) -> None:
+def write_json(path: Path, data: dict) -> None:
+    """Write to a temporary name, then rename: a reader (or a crash) never sees half a file."""
     tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
+    tmp.write_text(json.dumps(data, indent=2))
     os.replace(tmp, path)
 
 
@@ -558,7 +562,7 @@ def train(args: Args) -> dict:
     first_goal = phase_end = None  # steps (from 0) of the first goal transition and of the phase's end
 
     run_dir = make_run_dir(args)
-    write_atomic(run_dir / "config.json", lambda p: p.write_text(json.dumps(asdict(args), indent=2)))
+    write_json(run_dir / "config.json", asdict(args))
     writer = SummaryWriter(str(run_dir))
     rows = "\n".join(f"|{k}|{v}|" for k, v in asdict(args).items())
     writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + rows)
@@ -758,7 +762,8 @@ def train(args: Args) -> dict:
         rb.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
     ev = evaluate_and_log(global_step, max(100, args.eval_episodes), exploring)
     if args.save_model or status == "diverged":
-        write_atomic(run_dir / "model.pt", lambda p: torch.save(snapshot(), p))
+        torch.save(snapshot(), run_dir / "model.pt.tmp")
+        os.replace(run_dir / "model.pt.tmp", run_dir / "model.pt")
     wall_time = time.time() - start_time
     summary = {
         "algorithm": "awac", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
@@ -771,7 +776,7 @@ def train(args: Args) -> dict:
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
         "args": asdict(args), "run_dir": str(run_dir),
     }
-    write_atomic(run_dir / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=2)))
+    write_json(run_dir / "summary.json", summary)
     writer.close()
     env.close()
     return summary

@@ -176,7 +176,7 @@ class Args:
 
 
 class ConfigError(ValueError):
-    """A bad flag value or unusable data; the message starts with the flag."""
+    """A bad flag value or unusable data, found before anything is written; the message starts with the flag."""
 
 
 def check_args(args: Args) -> None:
@@ -250,9 +250,9 @@ class Tanh(nn.Module):
         return torch.sigmoid(2 * x) * 2 - 1
 
 
-def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
     dims = [in_dim] + [hidden] * layers
-    body = [m for a, b in zip(dims, dims[1:]) for m in (nn.Linear(a, b), act())]
+    body = [m for a, b in zip(dims, dims[1:]) for m in (nn.Linear(a, b), activation())]
     return nn.Sequential(*body, nn.Linear(dims[-1], out_dim))
 
 
@@ -285,35 +285,40 @@ class FourierMLP(nn.Module):
 
 
 class ReplayBuffer:
-    """Rows [s | s' | a | r | terminated | truncated | extra] of one float32 table: a batch is one fancy index.
+    """Every transition in one preallocated float32 table, so that a batch is one numpy fancy index.
 
-    `truncated` only marks episode ends for to_minari; it never stops bootstrapping. `extra_dim` more
-    columns per transition hold the frozen RND target's f(s'), computed once when s' arrives instead of at
-    every update that samples it (the same numbers for a third less RND compute)."""
+    Row: s | s' | a | r | terminated | truncated | `extra_dim` more columns (the frozen RND target's f(s'),
+    computed once when s' arrives instead of at every update that samples it: the same numbers for a third
+    less RND compute). truncated only marks episode ends for to_minari; it never stops bootstrapping.
+    The same class, line for line, in rnd_cql.py, awac.py and iql.py (a test checks it).
+    """
 
     def __init__(self, obs_dim: int, capacity: int, extra_dim: int = 0):
         self.d, self.size = obs_dim, 0
-        self.table = np.zeros((capacity, 2 * obs_dim + 4 + extra_dim), np.float32)
+        self.table = np.zeros((capacity, 2 * obs_dim + 4 + extra_dim), dtype=np.float32)
 
     def add(self, obs, next_obs, action, reward, terminated, truncated, extra=()) -> None:
-        row, d = self.table[self.size], self.d
+        d, row = self.d, self.table[self.size]
         row[:d], row[d:2 * d] = obs, next_obs
         row[2 * d:2 * d + 4] = (action, reward, terminated, truncated)
         row[2 * d + 4:] = extra
         self.size += 1
 
-    def observations(self) -> np.ndarray:
-        return self.table[:self.size, :2 * self.d].reshape(-1, self.d)
-
-    def sample(self, batch_size: int, rng: np.random.Generator, device: torch.device) -> dict:
-        rows = torch.from_numpy(self.table[rng.integers(0, self.size, batch_size)]).to(device)
+    def sample(self, batch_size: int, rng: np.random.Generator, device: torch.device) -> tuple[torch.Tensor, ...]:
+        """(s, a, r, s', terminated, extra) of `batch_size` uniformly drawn transitions."""
+        batch = torch.from_numpy(self.table[rng.integers(0, self.size, batch_size)]).to(device)
         d = self.d
-        return dict(obs=rows[:, :d], next_obs=rows[:, d:2 * d], actions=rows[:, 2 * d].long(),
-                    rewards=rows[:, 2 * d + 1], terminated=rows[:, 2 * d + 2], extra=rows[:, 2 * d + 4:])
+        return (batch[:, :d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, d:2 * d], batch[:, 2 * d + 2],
+                batch[:, 2 * d + 4:])
+
+    def observations(self) -> np.ndarray:
+        """Every s and s' (an episode's last state, such as the goal, is only an s')."""
+        return self.table[:self.size, :2 * self.d].reshape(-1, self.d)
 
     @classmethod
     def from_minari(cls, dataset_id: str, env: gym.Env) -> "ReplayBuffer":
         import minari
+
         try:
             dataset = minari.load_dataset(dataset_id)
         except (FileNotFoundError, ValueError) as err:
@@ -326,26 +331,28 @@ class ReplayBuffer:
             raise ConfigError(f"--dataset-id {dataset_id!r} has spaces {obs_space}, {act_space}; "
                               f"--env-id needs {env.observation_space}, {env.action_space}")
         episodes = list(dataset.iterate_episodes())
-        buffer = cls(env.observation_space.shape[0], sum(len(ep.rewards) for ep in episodes))
+        rb = cls(env.observation_space.shape[0], sum(len(ep.rewards) for ep in episodes))
         for ep in episodes:
-            n, d = len(ep.rewards), buffer.d
-            obs, rows = np.asarray(ep.observations).reshape(n + 1, d), buffer.table[buffer.size:buffer.size + n]
+            n, d = len(ep.rewards), rb.d
+            rows = rb.table[rb.size:rb.size + n]
+            obs = np.asarray(ep.observations).reshape(n + 1, d)  # make_env's flattening, if any
             rows[:, :d], rows[:, d:2 * d] = obs[:-1], obs[1:]
-            rows[:, 2 * d:] = np.stack([ep.actions, ep.rewards, ep.terminations, ep.truncations], 1)
-            rows[-1, -1] = not ep.terminations[-1]  # an episode cut by the dataset's end
-            buffer.size += n
-        return buffer
+            rows[:, 2 * d:2 * d + 4] = np.stack([ep.actions, ep.rewards, ep.terminations, ep.truncations], axis=1)
+            rows[-1, 2 * d + 3] = not ep.terminations[-1]  # an episode cut short by the dataset's end
+            rb.size += n
+        return rb
 
-    def to_minari(self, dataset_id: str, env: gym.Env) -> None:
+    def to_minari(self, dataset_id: str, env: gym.Env) -> "minari.MinariDataset":
         import minari
         from minari.data_collector import EpisodeBuffer
-        d, table = self.d, self.table[:self.size]
-        ends = np.flatnonzero(table[:, 2 * d + 2] + table[:, 2 * d + 3]) + 1
+
+        d, t = self.d, self.table[:self.size]
+        ends = np.flatnonzero(t[:, 2 * d + 2] + t[:, 2 * d + 3]) + 1
         if not len(ends) or ends[-1] != self.size:
             ends = np.append(ends, self.size)  # the unfinished last episode is stored as truncated
         episodes = []
         for i, (start, end) in enumerate(zip(np.r_[0, ends[:-1]], ends)):
-            rows = table[start:end]
+            rows = t[start:end]
             terminations = rows[:, 2 * d + 2] > 0
             truncations = np.zeros_like(terminations)
             truncations[-1] = not terminations[-1]
@@ -353,10 +360,11 @@ class ReplayBuffer:
                 id=i, observations=np.concatenate([rows[:, :d], rows[-1:, d:2 * d]]),
                 actions=rows[:, 2 * d].astype(np.int64), rewards=rows[:, 2 * d + 1].astype(np.float64),
                 terminations=terminations, truncations=truncations))
-        with warnings.catch_warnings():  # minari asks for author, e-mail, permalink... on stderr
+        script = Path(__file__).name
+        with warnings.catch_warnings():  # minari asks for an author, an e-mail, a permalink... on stderr
             warnings.simplefilter("ignore", UserWarning)
-            minari.create_dataset_from_buffers(dataset_id, episodes, env=env.spec, algorithm_name="iql.py",
-                                               description="iql.py RND exploration phase")
+            return minari.create_dataset_from_buffers(dataset_id, episodes, env=env.spec, algorithm_name=script,
+                                                      description=f"{self.size} transitions collected by {script}")
 
 
 def check_new_dataset_id(dataset_id: str) -> None:
@@ -407,14 +415,16 @@ def iql_actor_loss(logits: torch.Tensor, actions: torch.Tensor, weights: torch.T
 
 
 def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """||f_hat(s') - f(s')|| per state (course eq. 1: a norm, not squared); f gets no gradient."""
+    """RND error per state, ||f_hat(s') - f(s')|| (Burda et al. 2019; course eq. 1: a norm, not squared).
+
+    The target f is frozen: it gets no gradient even when handed a tensor that requires one."""
     return torch.linalg.vector_norm(prediction - target.detach(), dim=-1)
 
 
-def double_dqn_target(rewards, terminated, next_q_online, next_q_target, gamma: float) -> torch.Tensor:
-    """r + gamma (1 - terminated) Q_target(s', argmax_a Q(s', a)) (van Hasselt et al. 2016)."""
-    next_a = next_q_online.argmax(1, keepdim=True)
-    return (rewards + gamma * (1.0 - terminated) * next_q_target.gather(1, next_a).squeeze(1)).detach()
+def double_dqn_target(reward, terminated, next_q_online, next_q_target, gamma: float) -> torch.Tensor:
+    """y = r + gamma (1 - terminated) Q_target(s', argmax_a Q(s', a)) (van Hasselt et al. 2016, eq. 4)."""
+    next_action = next_q_online.argmax(dim=1, keepdim=True)
+    return reward + gamma * (1.0 - terminated) * next_q_target.gather(1, next_action).squeeze(1)
 
 
 def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool) -> tuple[float, bool]:
@@ -480,6 +490,7 @@ def make_run_dir(args: Args) -> Path:
 
 
 def write_json(path: Path, data: dict) -> None:
+    """Write to a temporary name, then rename: a reader (or a crash) never sees half a file."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2))
     os.replace(tmp, path)
@@ -648,27 +659,25 @@ def train(args: Args) -> dict:
                                     and (args.train_during_exploration or not exploring))
             explore = exploring and not random_exploration and t >= args.learning_starts
             if (update or explore) and buffer.size >= args.batch_size:
-                b = buffer.sample(args.batch_size, rng, device)
-                a = b["actions"][:, None]
+                s, a, r, s_next, term, f_next = buffer.sample(args.batch_size, rng, device)
                 losses: dict[str, torch.Tensor] = {}
                 if update:
                     with torch.no_grad():
-                        q_t = torch.min(*[q(b["obs"]) for q in q_target_net]).gather(1, a).squeeze(1)
-                        y = q_target((b["rewards"] + args.exploit_rew_shift) * args.exploit_rew_scale,
-                                     v_net(b["next_obs"])[:, 0], b["terminated"], args.gamma)
-                    v = v_net(b["obs"])[:, 0]
-                    q_sa = torch.stack([q(b["obs"]).gather(1, a).squeeze(1) for q in q_net])
+                        q_t = torch.min(*[q(s) for q in q_target_net]).gather(1, a[:, None]).squeeze(1)
+                        y = q_target((r + args.exploit_rew_shift) * args.exploit_rew_scale, v_net(s_next)[:, 0], term,
+                                     args.gamma)
+                    v = v_net(s)[:, 0]
+                    q_sa = torch.stack([q(s).gather(1, a[:, None]).squeeze(1) for q in q_net])
                     weights = awr_weights(q_t, v, args.beta, args.max_weight)
                     losses = {"value_loss": value_loss(q_t, v, args.expectile), "td_loss": q_loss(q_sa, y),
-                              "actor_loss": iql_actor_loss(actor(b["obs"]), b["actions"], weights)}
+                              "actor_loss": iql_actor_loss(actor(s), a, weights)}
                 if explore:
                     w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
-                    r_mix = w_exploit * b["rewards"]
+                    r_mix = w_exploit * r
                     if args.use_rnd:  # the error at s' is the bonus for reaching s'
                         # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
                         # for training predictor", 0.25): 30% less RND compute, the bonus fades a bit slower
                         k = max(1, args.batch_size // 4)
-                        s_next, f_next = b["next_obs"], b["extra"]
                         trained = rnd_bonus(rnd_predictor(s_next[:k]), f_next[:k])
                         with torch.no_grad():  # one f_hat forward per state: the trained quarter's error is reused
                             error = torch.cat([trained.detach(), rnd_bonus(rnd_predictor(s_next[k:]), f_next[k:])])
@@ -679,11 +688,11 @@ def train(args: Args) -> dict:
                         losses["rnd_loss"] = trained.mean()
                         losses["rnd_bonus"] = r_int.mean()
                     # the bonus alone is a non-episodic return (Burda et al. 2019, sec. 2.3), as in rnd_cql.py
-                    done = b["terminated"] if w_exploit else torch.zeros_like(b["terminated"])
+                    done = term if w_exploit else torch.zeros_like(term)
                     with torch.no_grad():
-                        y_explore = double_dqn_target(r_mix, done, explore_q(b["next_obs"]),
-                                                      explore_target(b["next_obs"]), args.explore_gamma)
-                    q_explore = explore_q(b["obs"]).gather(1, a).squeeze(1)
+                        y_explore = double_dqn_target(r_mix, done, explore_q(s_next), explore_target(s_next),
+                                                      args.explore_gamma)
+                    q_explore = explore_q(s).gather(1, a[:, None]).squeeze(1)
                     losses["explore_td_loss"] = F.smooth_l1_loss(q_explore, y_explore)
                 # every target is detached, so the losses touch disjoint parameters: one backward pass of their
                 # sum gives each network its own gradient (V and Q step simultaneously)

@@ -47,6 +47,7 @@ import random
 import resource
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -156,7 +157,7 @@ class Args:
 
 
 class ConfigError(ValueError):
-    """A bad flag value; the message starts with the flag."""
+    """A bad flag value or unusable data, found before anything is written; the message starts with the flag."""
 
 
 def check_args(args: Args) -> None:
@@ -233,10 +234,10 @@ class Tanh(nn.Module):
         return torch.sigmoid(2 * x) * 2 - 1
 
 
-def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, activation: type[nn.Module]) -> nn.Sequential:
-    sizes = [in_dim] + [hidden] * layers
-    body = [m for i, o in zip(sizes, sizes[1:]) for m in (nn.Linear(i, o), activation())]
-    return nn.Sequential(*body, nn.Linear(sizes[-1], out_dim))
+def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+    dims = [in_dim] + [hidden] * layers
+    body = [m for a, b in zip(dims, dims[1:]) for m in (nn.Linear(a, b), activation())]
+    return nn.Sequential(*body, nn.Linear(dims[-1], out_dim))
 
 
 class QNetwork(nn.Module):
@@ -277,12 +278,12 @@ def rnd_networks(obs_dim: int, args: Args) -> tuple[nn.Module, nn.Module]:
 
 
 class ReplayBuffer:
-    """All transitions in one preallocated float32 table, so that a batch is one numpy fancy index.
+    """Every transition in one preallocated float32 table, so that a batch is one numpy fancy index.
 
-    Columns: obs | next_obs | action | reward | terminated | truncated | `extra_dim` more per transition
-    (here the frozen RND target's f(s'), computed once when s' arrives instead of at every update that samples
-    it: the same numbers for a third less RND compute). truncated only marks episode ends for `to_minari`;
-    it never stops bootstrapping.
+    Row: s | s' | a | r | terminated | truncated | `extra_dim` more columns (the frozen RND target's f(s'),
+    computed once when s' arrives instead of at every update that samples it: the same numbers for a third
+    less RND compute). truncated only marks episode ends for to_minari; it never stops bootstrapping.
+    The same class, line for line, in rnd_cql.py, awac.py and iql.py (a test checks it).
     """
 
     def __init__(self, obs_dim: int, capacity: int, extra_dim: int = 0):
@@ -296,14 +297,15 @@ class ReplayBuffer:
         row[2 * d + 4:] = extra
         self.size += 1
 
-    def sample(self, batch_size: int, rng: np.random.Generator, device: torch.device):
-        """(obs, next_obs, actions, rewards, terminated, extra) of `batch_size` uniformly drawn transitions."""
+    def sample(self, batch_size: int, rng: np.random.Generator, device: torch.device) -> tuple[torch.Tensor, ...]:
+        """(s, a, r, s', terminated, extra) of `batch_size` uniformly drawn transitions."""
         batch = torch.from_numpy(self.table[rng.integers(0, self.size, batch_size)]).to(device)
         d = self.d
-        return (batch[:, :d], batch[:, d:2 * d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, 2 * d + 2],
+        return (batch[:, :d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, d:2 * d], batch[:, 2 * d + 2],
                 batch[:, 2 * d + 4:])
 
     def observations(self) -> np.ndarray:
+        """Every s and s' (an episode's last state, such as the goal, is only an s')."""
         return self.table[:self.size, :2 * self.d].reshape(-1, self.d)
 
     @classmethod
@@ -328,21 +330,21 @@ class ReplayBuffer:
             rows = rb.table[rb.size:rb.size + n]
             obs = np.asarray(ep.observations).reshape(n + 1, d)  # make_env's flattening, if any
             rows[:, :d], rows[:, d:2 * d] = obs[:-1], obs[1:]
-            rows[:, 2 * d:] = np.stack([ep.actions, ep.rewards, ep.terminations, ep.truncations], axis=1)
-            rows[-1, -1] = not ep.terminations[-1]  # an episode cut short by the dataset's end
+            rows[:, 2 * d:2 * d + 4] = np.stack([ep.actions, ep.rewards, ep.terminations, ep.truncations], axis=1)
+            rows[-1, 2 * d + 3] = not ep.terminations[-1]  # an episode cut short by the dataset's end
             rb.size += n
         return rb
 
-    def to_minari(self, dataset_id: str, env: gym.Env):
+    def to_minari(self, dataset_id: str, env: gym.Env) -> "minari.MinariDataset":
         import minari
         from minari.data_collector import EpisodeBuffer
 
         d, t = self.d, self.table[:self.size]
-        ends = np.flatnonzero((t[:, 2 * d + 2] + t[:, 2 * d + 3]) > 0) + 1
+        ends = np.flatnonzero(t[:, 2 * d + 2] + t[:, 2 * d + 3]) + 1
         if not len(ends) or ends[-1] != self.size:
             ends = np.append(ends, self.size)  # the unfinished last episode is stored as truncated
-        episodes, start = [], 0
-        for i, end in enumerate(ends):
+        episodes = []
+        for i, (start, end) in enumerate(zip(np.r_[0, ends[:-1]], ends)):
             rows = t[start:end]
             terminations = rows[:, 2 * d + 2] > 0
             truncations = np.zeros_like(terminations)
@@ -351,8 +353,11 @@ class ReplayBuffer:
                 id=i, observations=np.concatenate([rows[:, :d], rows[-1:, d:2 * d]]),
                 actions=rows[:, 2 * d].astype(np.int64), rewards=rows[:, 2 * d + 1].astype(np.float64),
                 terminations=terminations, truncations=truncations))
-            start = end
-        return minari.create_dataset_from_buffers(dataset_id, episodes, env=env.spec, algorithm_name="rnd_cql")
+        script = Path(__file__).name
+        with warnings.catch_warnings():  # minari asks for an author, an e-mail, a permalink... on stderr
+            warnings.simplefilter("ignore", UserWarning)
+            return minari.create_dataset_from_buffers(dataset_id, episodes, env=env.spec, algorithm_name=script,
+                                                      description=f"{self.size} transitions collected by {script}")
 
 
 def check_new_dataset_id(dataset_id: str) -> None:
@@ -396,8 +401,10 @@ def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[f
 
 # ---- pure losses: tensors in, tensors out; tests check them against hand-computed numbers ----
 def rnd_bonus(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """RND error per state, ||f_hat(s') - f(s')||_2 (Burda et al. 2019; course eq. 1). Shape (B,)."""
-    return torch.linalg.vector_norm(prediction - target, dim=1)
+    """RND error per state, ||f_hat(s') - f(s')|| (Burda et al. 2019; course eq. 1: a norm, not squared).
+
+    The target f is frozen: it gets no gradient even when handed a tensor that requires one."""
+    return torch.linalg.vector_norm(prediction - target.detach(), dim=-1)
 
 
 def double_dqn_target(reward, terminated, next_q_online, next_q_target, gamma: float) -> torch.Tensor:
@@ -421,7 +428,7 @@ def critic_update(q_net, q_target, optimizer, batch, reward, terminated, gamma, 
     """One gradient step on TD + alpha * CQL (alpha None: no regulariser, not even logged).
 
     Returns the detached (td, cql, mean Q(s, a_data)) for logging."""
-    obs, next_obs, actions = batch[:3]
+    obs, actions, _, next_obs = batch[:4]
     with torch.no_grad():
         y = double_dqn_target(reward, terminated, q_net(next_obs), q_target(next_obs), gamma)
     q_values = q_net(obs)
@@ -474,6 +481,7 @@ def make_run_dir(args: Args) -> Path:
 
 
 def write_json(path: Path, data: dict) -> None:
+    """Write to a temporary name, then rename: a reader (or a crash) never sees half a file."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2))
     os.replace(tmp, path)
@@ -632,7 +640,7 @@ def train(args: Args) -> dict:
             train_exploiter = bool(args.dataset_id) or global_step % args.train_frequency == 0
             if global_step >= learning_starts and rb.size >= args.batch_size and (train_explorer or train_exploiter):
                 batch = rb.sample(args.batch_size, rng, device)
-                r_env, terminated = batch[3], batch[4]
+                _, _, r_env, s_next, terminated, f_next = batch
                 if train_explorer:
                     w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                     r_mix = w_exploit * r_env
@@ -640,7 +648,6 @@ def train(args: Args) -> dict:
                         # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
                         # for training predictor", 0.25): 30% less RND compute, the bonus fades a bit slower
                         k = max(1, args.batch_size // 4)
-                        s_next, f_next = batch[1], batch[5]
                         trained = rnd_bonus(rnd_predictor(s_next[:k]), f_next[:k])
                         with torch.no_grad():  # one f_hat forward per state: the trained quarter's error is reused
                             error = torch.cat([trained.detach(), rnd_bonus(rnd_predictor(s_next[k:]), f_next[k:])])

@@ -140,9 +140,9 @@ def test_buffer_sample_and_minari_round_trip():
     buf = iql.ReplayBuffer(2, 10)
     for i in range(7):  # two episodes: terminated at i=2, truncated at i=5, and an unfinished one
         buf.add([i, i], [i + 1, i + 1], i % 5, -1.0, i == 2, i == 5)
-    b = buf.sample(32, np.random.default_rng(0), torch.device("cpu"))
-    assert b["obs"].shape == (32, 2) and b["actions"].dtype == torch.int64
-    assert torch.equal(b["next_obs"], b["obs"] + 1) and torch.equal(b["terminated"], (b["obs"][:, 0] == 2).float())
+    s, a, r, s_next, term, extra = buf.sample(32, np.random.default_rng(0), torch.device("cpu"))
+    assert s.shape == (32, 2) and a.dtype == torch.int64 and r.shape == (32,) and extra.shape == (32, 0)
+    assert torch.equal(s_next, s + 1) and torch.equal(term, (s[:, 0] == 2).float())
     buf.to_minari("test/roundtrip-v0", env)
     back = iql.ReplayBuffer.from_minari("test/roundtrip-v0", env)
     assert back.size == 7
@@ -154,8 +154,8 @@ def test_buffer_extra_columns_travel_with_their_transition():
     buf = iql.ReplayBuffer(2, 4, extra_dim=2)
     for i in range(4):
         buf.add([i, 0], [i + 1, 0], 0, -1.0, False, False, [3 * i, -i])
-    b = buf.sample(16, np.random.default_rng(1), torch.device("cpu"))
-    assert torch.equal(b["extra"], torch.stack([3 * b["obs"][:, 0], -b["obs"][:, 0]], dim=1))
+    s, _, _, _, _, extra = buf.sample(16, np.random.default_rng(1), torch.device("cpu"))
+    assert torch.equal(extra, torch.stack([3 * s[:, 0], -s[:, 0]], dim=1))
 
 
 # ---------------------------------------------------------------- end to end

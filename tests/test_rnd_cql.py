@@ -75,15 +75,16 @@ def test_td_loss_mse_and_huber():
 def test_cql_alpha_zero_critic_update_is_double_dqn(tmp_path):
     torch.manual_seed(0)
     q, q_target = rnd_cql.mlp(2, 8, 2, 3, torch.nn.ReLU), rnd_cql.mlp(2, 8, 2, 3, torch.nn.ReLU)
-    batch = (torch.rand(16, 2), torch.rand(16, 2), torch.randint(0, 3, (16,)), torch.rand(16), torch.zeros(16))
-    before = q(batch[0]).detach()
+    batch = (torch.rand(16, 2), torch.randint(0, 3, (16,)), torch.rand(16), torch.rand(16, 2), torch.zeros(16))
+    s, a, r, s_next, term = batch  # ReplayBuffer.sample's order
+    before = q(s).detach()
     with torch.no_grad():
-        y = double_dqn_target(batch[3], batch[4], q(batch[1]), q_target(batch[1]), 0.9)
+        y = double_dqn_target(r, term, q(s_next), q_target(s_next), 0.9)
     opt = torch.optim.SGD(q.parameters(), lr=0.0)  # no step: the reported loss is the pre-update one
-    td, cql, q_mean = rnd_cql.critic_update(q, q_target, opt, batch, batch[3], batch[4], 0.9, 0.0, False, 10.0)
-    q_data = before.gather(1, batch[2][:, None]).squeeze(1)
+    td, cql, q_mean = rnd_cql.critic_update(q, q_target, opt, batch, r, term, 0.9, 0.0, False, 10.0)
+    q_data = before.gather(1, a[:, None]).squeeze(1)
     assert td.item() == pytest.approx(((q_data - y) ** 2).mean().item(), rel=1e-5)
-    assert cql.item() == pytest.approx(cql_regularizer(before, batch[2]).item(), rel=1e-5)  # logged, not used
+    assert cql.item() == pytest.approx(cql_regularizer(before, a).item(), rel=1e-5)  # logged, not used
     assert q_mean.item() == pytest.approx(q_data.mean().item(), rel=1e-5)
 
 
@@ -172,7 +173,7 @@ def filled_buffer() -> ReplayBuffer:
 
 def test_sample_is_one_table_lookup_with_the_right_columns():
     rb = filled_buffer()
-    obs, next_obs, actions, rewards, terminated, extra = rb.sample(32, np.random.default_rng(0), torch.device("cpu"))
+    obs, actions, rewards, next_obs, terminated, extra = rb.sample(32, np.random.default_rng(0), torch.device("cpu"))
     assert obs.shape == (32, 2) and actions.dtype == torch.long and rewards.shape == terminated.shape == (32,)
     assert extra.shape == (32, 0)
     torch.testing.assert_close(next_obs - obs, torch.full((32, 2), 2 / 14))  # consecutive rows of `obs` above
