@@ -534,7 +534,7 @@ buffer = rnd_cql.ReplayBuffer(2, N)
 for i in range(N):
     buffer.add(obs[i], next_obs[i], actions[i], rewards[i], terms[i], ends[i] and not terms[i])
 space = env.observation_space
-q, q_target = (rnd_cql.QNetwork(space, 5, HIDDEN, 0, 1.0) for _ in range(2))
+q, q_target = (rnd_cql.FourierMLP(space, 5, HIDDEN, 0, 1.0) for _ in range(2))
 q_target.load_state_dict(q.state_dict())
 optimizer = torch.optim.Adam(q.parameters(), lr=1e-3, fused=True)
 count = {"ours": 0}

@@ -26,7 +26,7 @@ Defaults that differ from the course's (the measurements behind each are in the 
 - a phase whose data miss the goal at step N goes on until they reach it (`--no-extend-exploration`: N
   steps, as the course): VeryHard's goal lies 76 steps down a corridor that 10 000 steps do not reach;
 - RND target initialised N(0, 1) (course U[0, 1), which saturates every tanh and flattens the bonus);
-- both critics see 32 random Fourier features of the observation (see QNetwork).
+- both critics see 32 random Fourier features of the observation (see FourierMLP).
 
 Usage:
     python rnd_cql.py --env-id PointmassMedium-v0                       # RND-guided online CQL
@@ -240,15 +240,16 @@ def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, activation: type[nn
     return nn.Sequential(*body, nn.Linear(dims[-1], out_dim))
 
 
-class QNetwork(nn.Module):
-    """Q(s, .) = MLP of random Fourier features [sin 2piBx, cos 2piBx] (Tancik et al. 2020, eq. 5).
+class FourierMLP(nn.Module):
+    """An MLP of random Fourier features [sin 2piBx, cos 2piBx], B ~ N(0, sigma^2) (Tancik et al. 2020, eq. 5).
 
-    x is the observation with its finite bounds scaled to [0, 1]. A ReLU MLP on raw (row, col) is too
-    smooth to separate the two sides of a wall; Fourier features reduce its error on the mazes' optimal
+    x is the observation with its finite bounds scaled to [0, 1]. A ReLU MLP on the raw (row, col) is too
+    smooth to tell the two sides of a wall apart; Fourier features reduce its error on the mazes' optimal
     values about 25 times. `n_features=0` is the course's plain MLP on the raw observation.
     """
 
-    def __init__(self, space: gym.spaces.Box, n_actions: int, hidden: int, n_features: int, sigma: float):
+    def __init__(self, space: gym.spaces.Box, out_dim: int, hidden: int, n_features: int, sigma: float,
+                 layers: int = 2, activation: type[nn.Module] = nn.ReLU):
         super().__init__()
         finite = np.isfinite(space.low) & np.isfinite(space.high)
         low = torch.tensor(np.where(finite, space.low, 0.0), dtype=torch.float32)
@@ -259,7 +260,7 @@ class QNetwork(nn.Module):
         offset = -(low * scale) @ B
         self.register_buffer("weight", (scale[:, None] * B).T.repeat(2, 1))
         self.register_buffer("phase", torch.cat([offset, offset + np.pi / 2]))
-        self.mlp = mlp(2 * n_features if n_features else space.shape[0], hidden, 2, n_actions, nn.ReLU)
+        self.mlp = mlp(2 * n_features if n_features else space.shape[0], hidden, layers, out_dim, activation)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         if not len(self.phase):
@@ -541,8 +542,8 @@ def train(args: Args) -> dict:
     torch.set_flush_denormal(True)  # saturated tanh units of the RND nets make denormal gradients, ~10x slower
 
     def critic(lr: float, hidden: int):
-        q, q_target = (QNetwork(env.observation_space, n_actions, hidden, args.fourier_features,
-                                args.fourier_sigma).to(device) for _ in range(2))
+        q, q_target = (FourierMLP(env.observation_space, n_actions, hidden, args.fourier_features,
+                                  args.fourier_sigma).to(device) for _ in range(2))
         q_target.load_state_dict(q.state_dict())
         return q, q_target, torch.optim.Adam(q.parameters(), lr=lr, fused=True)
 

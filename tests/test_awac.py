@@ -154,14 +154,14 @@ def test_observations_include_the_last_next_state():
 def test_fourier_features_feed_the_critic_and_the_actor_and_0_is_the_raw_observation(fourier_reference):
     space = gym.spaces.Box(0.0, 2.0, (2,), np.float32)
     assert awac.Args().fourier_features == 32
-    raw = awac.network(space, 16, 2, 5, torch.nn.ReLU, awac.Args(fourier_features=0))
-    assert raw[0].in_features == 2  # the course's MLP on the raw observation
+    raw = awac.FourierMLP(space, 5, 16, 0, 1.0)
+    assert raw.mlp[0].in_features == 2  # the course's MLP on the raw observation
     torch.manual_seed(0)
-    net = awac.network(space, 16, 2, 5, torch.nn.Tanh, awac.Args(fourier_features=8, fourier_sigma=3.0))
-    ff = net[0]
-    assert net[1][0].in_features == 16
+    net = awac.FourierMLP(space, 5, 16, 8, 3.0, layers=3, activation=awac.Tanh)  # the actor's kind of network
+    assert net.mlp[0].in_features == 16 and len(net.mlp) == 7 and isinstance(net.mlp[1], awac.Tanh)
     x = torch.tensor([[0.5, 1.5]])
-    assert torch.allclose(ff(x), fourier_reference(x, space.low, space.high, n_features=8, sigma=3.0), atol=1e-6)
+    features = fourier_reference(x, space.low, space.high, n_features=8, sigma=3.0)
+    assert torch.allclose(net(x), net.mlp(features), atol=1e-5)
     assert net(x).shape == (1, 5)
 
 

@@ -144,7 +144,7 @@ def test_fourier_features_are_sin_and_cos_of_the_scaled_observation(fourier_refe
     # MountainCar-like bounds: the shift to [0, 1] is folded into the features' phase, so check it too
     space = gym.spaces.Box(np.array([-1.2, -0.07], np.float32), np.array([0.6, 0.07], np.float32))
     torch.manual_seed(0)
-    net = rnd_cql.QNetwork(space, 5, 16, 8, 3.0)
+    net = rnd_cql.FourierMLP(space, 5, 16, 8, 3.0)
     x = torch.tensor([[-1.2, -0.07], [0.0, 0.01], [0.6, 0.07]])
     expected = net.mlp(fourier_reference(x, space.low, space.high, n_features=8, sigma=3.0))
     torch.testing.assert_close(net(x), expected, atol=1e-5, rtol=1e-5)
