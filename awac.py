@@ -469,30 +469,27 @@ def awac_actor_loss(logits: torch.Tensor, actions: torch.Tensor, weights: torch.
 
 
 @torch.no_grad()
-def evaluate(actor: nn.Module, env_id: str, n_episodes: int, seed: int, device: torch.device,
-             sample: bool = False, n_trajectories: int = 4) -> dict:
-    """One episode per sub-env of a vector env, greedy in the actor's logits (or sampled)."""
+def evaluate(net: nn.Module, env_id: str, n_episodes: int, seed: int, device: torch.device, sample: bool = False,
+             record: int = 4) -> dict:
+    """One episode per sub-env of a vector env, acting on argmax of the net's outputs (Q-values or logits), or
+    with `sample` drawing from softmax(logits). Steps after an episode's end (autoreset) are ignored; the
+    paths of the first `record` episodes are kept for the trajectory map."""
     envs = gym.make_vec(env_id, num_envs=n_episodes)
     obs, _ = envs.reset(seed=seed)
     returns, success, done = np.zeros(n_episodes), np.zeros(n_episodes, bool), np.zeros(n_episodes, bool)
-    trajectories = [[o] for o in obs[:n_trajectories]]
+    paths = [[o] for o in obs[:record]]
     while not done.all():
-        logits = actor(torch.as_tensor(obs.reshape(n_episodes, -1), dtype=torch.float32, device=device))
-        actions = torch.distributions.Categorical(logits=logits).sample() if sample else logits.argmax(-1)
+        out = net(torch.as_tensor(obs.reshape(n_episodes, -1), dtype=torch.float32, device=device))
+        actions = torch.distributions.Categorical(logits=out).sample() if sample else out.argmax(1)
         obs, reward, terminated, truncated, _ = envs.step(actions.cpu().numpy())
-        live = ~done  # with NEXT_STEP autoreset, steps after an episode ends belong to the next one
-        returns[live] += reward[live]
+        live = ~done
+        returns += np.where(live, reward, 0.0)
         success |= live & terminated
-        for i in np.flatnonzero(live[:n_trajectories]):
-            trajectories[i].append(obs[i])
+        for i in np.flatnonzero(live[:record]):
+            paths[i].append(obs[i])
         done |= terminated | truncated
     envs.close()
-    result = {"return_mean": float(returns.mean()), "return_std": float(returns.std()), "success_rate": None,
-              "normalized_score": None, "trajectories": [np.array(t) for t in trajectories]}
-    if pointmass.is_pointmass(env_id):
-        result["success_rate"] = float(success.mean())
-        result["normalized_score"] = float(pointmass.normalized_score(env_id, returns.mean()))
-    return result
+    return {"returns": returns, "success": success, "paths": [np.array(p) for p in paths]}
 
 
 def make_run_dir(args: Args) -> Path:
@@ -604,7 +601,11 @@ def train(args: Args) -> dict:
     snapshot = lambda: {"actor": copy.deepcopy(actor.state_dict()), "critic": copy.deepcopy(critic.state_dict())}
 
     def evaluate_and_log(step: int, n_episodes: int, exploring: bool) -> dict:
-        ev = evaluate(actor, args.env_id, n_episodes, args.seed + 10_000, device, args.eval_sample)
+        res = evaluate(actor, args.env_id, n_episodes, args.seed + 10_000, device, args.eval_sample)
+        mean = float(res["returns"].mean())
+        ev = {"return_mean": mean, "return_std": float(res["returns"].std()),
+              "success_rate": float(res["success"].mean()) if is_pm else None,
+              "normalized_score": pointmass.normalized_score(args.env_id, mean) if is_pm else None}
         for key in ("return_mean", "return_std", "success_rate", "normalized_score"):
             if ev[key] is not None:
                 writer.add_scalar(f"eval/{key}", ev[key], step)
@@ -616,7 +617,7 @@ def train(args: Args) -> dict:
                 value = grid(lambda o: policy_value(torch.softmax(actor(o), -1), critic(o)))
                 images = {"maps/state_density": pointmass.plot_state_density(args.env_id, rb.observations()),
                           "maps/value": pointmass.plot_value_map(args.env_id, value, title=f"V(s), step {step}"),
-                          "maps/eval_trajectory": pointmass.plot_trajectories(args.env_id, ev["trajectories"])}
+                          "maps/eval_trajectory": pointmass.plot_trajectories(args.env_id, res["paths"])}
                 if exploring and rnd is not None:
                     images["maps/rnd_bonus"] = pointmass.plot_value_map(
                         args.env_id, grid(lambda o: rnd(o) / (1.0 if rnd_std is None else rnd_std)),

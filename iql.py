@@ -451,25 +451,27 @@ def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[f
 
 
 @torch.no_grad()
-def evaluate(actor: nn.Module, env_id: str, n_episodes: int, seed: int, device: torch.device,
-             sample: bool = False, record: int = 4) -> dict:
-    """One episode per sub-env of a vector env; steps after an episode's end (autoreset) are ignored."""
+def evaluate(net: nn.Module, env_id: str, n_episodes: int, seed: int, device: torch.device, sample: bool = False,
+             record: int = 4) -> dict:
+    """One episode per sub-env of a vector env, acting on argmax of the net's outputs (Q-values or logits), or
+    with `sample` drawing from softmax(logits). Steps after an episode's end (autoreset) are ignored; the
+    paths of the first `record` episodes are kept for the trajectory map."""
     envs = gym.make_vec(env_id, num_envs=n_episodes)
     obs, _ = envs.reset(seed=seed)
     returns, success, done = np.zeros(n_episodes), np.zeros(n_episodes, bool), np.zeros(n_episodes, bool)
     paths = [[o] for o in obs[:record]]
     while not done.all():
-        logits = actor(torch.as_tensor(obs, dtype=torch.float32, device=device).reshape(n_episodes, -1))
-        actions = torch.distributions.Categorical(logits=logits).sample() if sample else logits.argmax(1)
-        obs, rewards, terminated, truncated, _ = envs.step(actions.cpu().numpy())
+        out = net(torch.as_tensor(obs.reshape(n_episodes, -1), dtype=torch.float32, device=device))
+        actions = torch.distributions.Categorical(logits=out).sample() if sample else out.argmax(1)
+        obs, reward, terminated, truncated, _ = envs.step(actions.cpu().numpy())
         live = ~done
-        returns += np.where(live, rewards, 0.0)
+        returns += np.where(live, reward, 0.0)
         success |= live & terminated
         for i in np.flatnonzero(live[:record]):
             paths[i].append(obs[i])
         done |= terminated | truncated
     envs.close()
-    return {"returns": returns, "success": success, "paths": [np.asarray(p) for p in paths]}
+    return {"returns": returns, "success": success, "paths": [np.array(p) for p in paths]}
 
 
 def make_run_dir(args: Args) -> Path:

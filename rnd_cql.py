@@ -444,17 +444,21 @@ def critic_update(q_net, q_target, optimizer, batch, reward, terminated, gamma, 
     return td.detach(), cql.detach(), q_data.detach().mean()
 
 
-def evaluate(q_net: nn.Module, env_id: str, n_episodes: int, seed: int, device, record: int = 3) -> dict:
-    """Greedy rollouts, one episode per sub-env of a vector env; the first `record` paths are kept."""
+@torch.no_grad()
+def evaluate(net: nn.Module, env_id: str, n_episodes: int, seed: int, device: torch.device, sample: bool = False,
+             record: int = 4) -> dict:
+    """One episode per sub-env of a vector env, acting on argmax of the net's outputs (Q-values or logits), or
+    with `sample` drawing from softmax(logits). Steps after an episode's end (autoreset) are ignored; the
+    paths of the first `record` episodes are kept for the trajectory map."""
     envs = gym.make_vec(env_id, num_envs=n_episodes)
     obs, _ = envs.reset(seed=seed)
     returns, success, done = np.zeros(n_episodes), np.zeros(n_episodes, bool), np.zeros(n_episodes, bool)
     paths = [[o] for o in obs[:record]]
     while not done.all():
-        with torch.no_grad():
-            actions = q_net(torch.as_tensor(obs.reshape(n_episodes, -1), dtype=torch.float32, device=device)).argmax(1)
+        out = net(torch.as_tensor(obs.reshape(n_episodes, -1), dtype=torch.float32, device=device))
+        actions = torch.distributions.Categorical(logits=out).sample() if sample else out.argmax(1)
         obs, reward, terminated, truncated, _ = envs.step(actions.cpu().numpy())
-        live = ~done  # steps after an episode's end belong to the next (autoreset) episode: ignored
+        live = ~done
         returns += np.where(live, reward, 0.0)
         success |= live & terminated
         for i in np.flatnonzero(live[:record]):
