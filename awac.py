@@ -289,21 +289,17 @@ class FourierMLP(nn.Module):
         return self.mlp(torch.sin(F.linear(obs, self.weight, self.phase)))
 
 
-class RND(nn.Module):
-    """Random network distillation: a frozen random target f and a predictor f_hat trained to match it."""
+def rnd_networks(obs_dim: int, hidden: int, layers: int, out_dim: int) -> tuple[nn.Module, nn.Module]:
+    """(frozen target f, predictor f_hat), tanh MLPs initialised with different schemes, so the error starts above 0.
 
-    def __init__(self, obs_dim: int, hidden: int, layers: int, out_dim: int):
-        super().__init__()
-        # A rough N(0, 1) target that the default-initialised predictor fits only where it has seen data (the
-        # course's U[0, 1) target saturates every tanh and flattens the bonus), drawn in rnd_cql.py's order.
-        self.target = mlp(obs_dim, hidden, layers, out_dim, Tanh)
-        for p in self.target.parameters():
-            nn.init.normal_(p)
-        self.target.requires_grad_(False)
-        self.predictor = mlp(obs_dim, hidden, layers, out_dim, Tanh)
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return rnd_bonus(self.predictor(obs), self.target(obs))
+    f is drawn N(0, 1), a rough function that f_hat, with PyTorch's default init, fits only where it has seen
+    data; the course's U[0, 1) target saturates every tanh, so f is nearly constant and the bonus map flat."""
+    target = mlp(obs_dim, hidden, layers, out_dim, Tanh)
+    for p in target.parameters():
+        nn.init.normal_(p)
+    target.requires_grad_(False)
+    predictor = mlp(obs_dim, hidden, layers, out_dim, Tanh)
+    return target, predictor
 
 
 class ReplayBuffer:
@@ -584,14 +580,15 @@ def train(args: Args) -> dict:
     critic, critic_target = net(args.critic_hidden), net(args.critic_hidden)
     critic_target.load_state_dict(critic.state_dict())
     groups = [{"params": critic.parameters(), "lr": args.learning_rate}]
-    rnd = explore_q = None
+    rnd_target = rnd_predictor = explore_q = None
     if explore_end > 0 and (args.use_rnd or not args.unsupervised_exploration):
         explore_q, explore_q_target = net(args.explore_hidden), net(args.explore_hidden)
         explore_q_target.load_state_dict(explore_q.state_dict())
         groups.append({"params": explore_q.parameters(), "lr": args.explore_learning_rate})
     if explore_end > 0 and args.use_rnd:
-        rnd = RND(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size).to(device)
-        groups.append({"params": rnd.predictor.parameters(), "lr": args.explore_learning_rate})
+        rnd_target, rnd_predictor = (m.to(device) for m in rnd_networks(obs_dim, args.rnd_hidden, args.rnd_layers,
+                                                                         args.rnd_output_size))
+        groups.append({"params": rnd_predictor.parameters(), "lr": args.explore_learning_rate})
     actor = net(args.actor_hidden, args.actor_layers, Tanh)
     groups.append({"params": actor.parameters(), "lr": args.actor_learning_rate})
     # One Adam for all: a network whose loss is absent this step has grad None and is skipped.
@@ -618,10 +615,10 @@ def train(args: Args) -> dict:
                 images = {"maps/state_density": pointmass.plot_state_density(args.env_id, rb.observations()),
                           "maps/value": pointmass.plot_value_map(args.env_id, value, title=f"V(s), step {step}"),
                           "maps/eval_trajectory": pointmass.plot_trajectories(args.env_id, res["paths"])}
-                if exploring and rnd is not None:
-                    images["maps/rnd_bonus"] = pointmass.plot_value_map(
-                        args.env_id, grid(lambda o: rnd(o) / (1.0 if rnd_std is None else rnd_std)),
-                        title=f"RND bonus, step {step}")
+                if exploring and rnd_predictor is not None:
+                    bonus = lambda o: rnd_bonus(rnd_predictor(o), rnd_target(o)) / (1.0 if rnd_std is None else rnd_std)
+                    images["maps/rnd_bonus"] = pointmass.plot_value_map(args.env_id, grid(bonus),
+                                                                        title=f"RND bonus, step {step}")
                 if exploring and explore_q is not None:  # the collector's values: where it is drawn
                     images["maps/explore_value"] = pointmass.plot_value_map(
                         args.env_id, grid(lambda o: explore_q(o).max(-1).values),
@@ -657,9 +654,9 @@ def train(args: Args) -> dict:
                             action = int(net(torch.as_tensor(obs, dtype=torch.float32, device=device)).argmax())
                     next_obs, reward, terminated, truncated, _ = env.step(action)
                     f_next = 0.0  # f(s'), kept for the predictor's updates, which end with the phase
-                    if rnd is not None and exploring:
+                    if rnd_predictor is not None and exploring:
                         with torch.no_grad():
-                            f_next = rnd.target(torch.as_tensor(next_obs, dtype=torch.float32, device=device))
+                            f_next = rnd_target(torch.as_tensor(next_obs, dtype=torch.float32, device=device))
                             f_next = f_next.cpu().numpy()
                     rb.add(obs, next_obs, action, reward, terminated, truncated, f_next)
                     ep_return, ep_length, obs = ep_return + reward, ep_length + 1, next_obs
@@ -695,13 +692,13 @@ def train(args: Args) -> dict:
                     if explore:
                         w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                         r_mix = w_exploit * r
-                        if rnd is not None:  # the error at s' is the bonus for reaching s'
+                        if rnd_predictor is not None:  # the error at s' is the bonus for reaching s'
                             # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
                             # for training predictor", 0.25); the error of the rest needs no graph
                             k = max(1, args.batch_size // 4)
-                            trained = rnd_bonus(rnd.predictor(s_next[:k]), f_next[:k])
+                            trained = rnd_bonus(rnd_predictor(s_next[:k]), f_next[:k])
                             with torch.no_grad():
-                                error = torch.cat([trained.detach(), rnd_bonus(rnd.predictor(s_next[k:]), f_next[k:])])
+                                error = torch.cat([trained.detach(), rnd_bonus(rnd_predictor(s_next[k:]), f_next[k:])])
                             batch_std, g = error.std(), args.rnd_gamma
                             rnd_std = batch_std if rnd_std is None else g * rnd_std + (1 - g) * batch_std
                             bonus = error / rnd_std

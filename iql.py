@@ -284,6 +284,19 @@ class FourierMLP(nn.Module):
         return self.mlp(torch.sin(F.linear(obs, self.weight, self.phase)))
 
 
+def rnd_networks(obs_dim: int, hidden: int, layers: int, out_dim: int) -> tuple[nn.Module, nn.Module]:
+    """(frozen target f, predictor f_hat), tanh MLPs initialised with different schemes, so the error starts above 0.
+
+    f is drawn N(0, 1), a rough function that f_hat, with PyTorch's default init, fits only where it has seen
+    data; the course's U[0, 1) target saturates every tanh, so f is nearly constant and the bonus map flat."""
+    target = mlp(obs_dim, hidden, layers, out_dim, Tanh)
+    for p in target.parameters():
+        nn.init.normal_(p)
+    target.requires_grad_(False)
+    predictor = mlp(obs_dim, hidden, layers, out_dim, Tanh)
+    return target, predictor
+
+
 class ReplayBuffer:
     """Every transition in one preallocated float32 table, so that a batch is one numpy fancy index.
 
@@ -561,11 +574,8 @@ def train(args: Args) -> dict:
     explore_q, explore_target = net(n_actions, args.explore_hidden), net(n_actions, args.explore_hidden)
     explore_target.load_state_dict(explore_q.state_dict())
     explore_target.requires_grad_(False)
-    rnd_target = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, Tanh).to(device)
-    for p in rnd_target.parameters():
-        nn.init.normal_(p)  # the predictor keeps PyTorch's default init: the two must differ
-    rnd_target.requires_grad_(False)
-    rnd_predictor = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, Tanh).to(device)
+    rnd_target, rnd_predictor = (m.to(device) for m in rnd_networks(obs_dim, args.rnd_hidden, args.rnd_layers,
+                                                                     args.rnd_output_size))
     q_target_net = copy.deepcopy(q_net).requires_grad_(False)
     v_net = net(1)
     actor = net(n_actions)

@@ -268,13 +268,16 @@ class FourierMLP(nn.Module):
         return self.mlp(torch.sin(F.linear(obs, self.weight, self.phase)))
 
 
-def rnd_networks(obs_dim: int, args: Args) -> tuple[nn.Module, nn.Module]:
-    """(frozen target f, predictor f_hat), initialised with different schemes (see the docstring)."""
-    target = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, Tanh)
+def rnd_networks(obs_dim: int, hidden: int, layers: int, out_dim: int) -> tuple[nn.Module, nn.Module]:
+    """(frozen target f, predictor f_hat), tanh MLPs initialised with different schemes, so the error starts above 0.
+
+    f is drawn N(0, 1), a rough function that f_hat, with PyTorch's default init, fits only where it has seen
+    data; the course's U[0, 1) target saturates every tanh, so f is nearly constant and the bonus map flat."""
+    target = mlp(obs_dim, hidden, layers, out_dim, Tanh)
     for p in target.parameters():
         nn.init.normal_(p)
-        p.requires_grad_(False)
-    predictor = mlp(obs_dim, args.rnd_hidden, args.rnd_layers, args.rnd_output_size, Tanh)
+    target.requires_grad_(False)
+    predictor = mlp(obs_dim, hidden, layers, out_dim, Tanh)
     return target, predictor
 
 
@@ -553,7 +556,8 @@ def train(args: Args) -> dict:
 
     exploit_q, exploit_target, exploit_opt = critic(args.learning_rate, args.q_hidden)
     explore_q, explore_target, explore_opt = critic(args.explore_learning_rate, args.explore_hidden)
-    rnd_target, rnd_predictor = (m.to(device) for m in rnd_networks(obs_dim, args))
+    rnd_target, rnd_predictor = (m.to(device) for m in rnd_networks(obs_dim, args.rnd_hidden, args.rnd_layers,
+                                                                     args.rnd_output_size))
     rnd_opt = torch.optim.Adam(rnd_predictor.parameters(), lr=args.explore_learning_rate, fused=True)
     rnd_std = None  # running std of the bonus (course: running_rnd_rew_std with rnd_gamma)
 

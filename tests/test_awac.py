@@ -118,14 +118,15 @@ def test_double_dqn_target_evaluates_the_online_argmax_with_the_target():
 
 def test_rnd_bonus_is_a_norm_and_only_trains_the_predictor():
     assert torch.allclose(awac.rnd_bonus(torch.tensor([[3.0, 4.0]]), torch.zeros(1, 2)), torch.tensor([5.0]))
-    rnd = awac.RND(2, 400, 2, 5)
-    assert all(not p.requires_grad for p in rnd.target.parameters())
-    weights = torch.cat([p.flatten() for p in rnd.target.parameters()])
+    target, predictor = awac.rnd_networks(2, 400, 2, 5)
+    assert all(not p.requires_grad for p in target.parameters())
+    weights = torch.cat([p.flatten() for p in target.parameters()])
     assert abs(weights.std() - 1) < 0.05 and abs(weights.mean()) < 0.05  # N(0, 1), as rnd_cql.py
-    assert rnd.predictor[0].weight.abs().max() <= 2 ** -0.5  # PyTorch's default: U(+-1/sqrt(fan_in))
-    assert (rnd(torch.rand(64, 2)) > 1e-3).all()  # the two differ from the start
-    rnd(torch.rand(8, 2)).mean().backward()
-    assert all(p.grad is not None for p in rnd.predictor.parameters())
+    assert predictor[0].weight.abs().max() <= 2 ** -0.5  # PyTorch's default: U(+-1/sqrt(fan_in))
+    obs = torch.rand(64, 2)
+    assert (awac.rnd_bonus(predictor(obs), target(obs)) > 1e-3).all()  # the two differ from the start
+    awac.rnd_bonus(predictor(obs), target(obs)).mean().backward()
+    assert all(p.grad is not None for p in predictor.parameters())
 
 
 def test_replay_buffer_round_trips_through_minari(tmp_path):

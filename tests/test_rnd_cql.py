@@ -152,7 +152,7 @@ def test_fourier_features_are_sin_and_cos_of_the_scaled_observation(fourier_refe
 
 
 def test_rnd_networks_start_with_a_nonzero_error_and_a_frozen_target():
-    target, predictor = rnd_cql.rnd_networks(2, Args())
+    target, predictor = rnd_cql.rnd_networks(2, Args().rnd_hidden, Args().rnd_layers, Args().rnd_output_size)
     obs = torch.rand(64, 2)
     assert (rnd_bonus(predictor(obs), target(obs)) > 1e-3).all()
     assert not any(p.requires_grad for p in target.parameters())
