@@ -607,8 +607,6 @@ def train(args: Args) -> dict:
             if ev[key] is not None:
                 writer.add_scalar(f"eval/{key}", ev[key], step)
         if is_pm:
-            ev["coverage"] = pointmass.coverage(args.env_id, rb.observations())
-            writer.add_scalar("exploration/coverage", ev["coverage"], step)
             with torch.no_grad():
                 grid = lambda fn: lambda o: fn(torch.from_numpy(o).to(device)).cpu().numpy()
                 value = grid(lambda o: policy_value(torch.softmax(actor(o), -1), critic(o)))
@@ -744,6 +742,9 @@ def train(args: Args) -> dict:
                         writer.add_scalar(f"{'exploration' if k == 'rnd_bonus' else 'losses'}/{k}", v, global_step)
                     sps = global_step / (time.time() - start_time)
                     writer.add_scalar("charts/SPS", sps, global_step)
+                    if is_pm and not offline:
+                        coverage = pointmass.coverage(args.env_id, rb.observations())
+                        writer.add_scalar("exploration/coverage", coverage, global_step)
                     progress.update(task, completed=global_step, info=f"{sps:.0f} SPS, eval {last_eval}")
                 if global_step % args.eval_every == 0 and global_step < args.total_steps:
                     ev = evaluate_and_log(global_step, args.eval_episodes, exploring)
@@ -770,8 +771,8 @@ def train(args: Args) -> dict:
         "first_goal_step": first_goal, "exploration_end_step": phase_end,
         "return_mean": ev["return_mean"], "return_std": ev["return_std"], "success_rate": ev["success_rate"],
         "normalized_score": ev["normalized_score"], "eval_episodes": max(100, args.eval_episodes),
-        "coverage": ev.get("coverage"), "wall_time_s": wall_time, "sps": global_step / wall_time,
-        "updates_per_s": num_updates / wall_time,
+        "coverage": pointmass.coverage(args.env_id, rb.observations()) if is_pm else None,
+        "wall_time_s": wall_time, "sps": global_step / wall_time, "updates_per_s": num_updates / wall_time,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
         "args": asdict(args), "run_dir": str(run_dir),
     }

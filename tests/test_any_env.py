@@ -121,3 +121,18 @@ def test_a_phase_that_never_ends_says_so_in_the_summary(script, tmp_path):
     fixed = module.train(module.Args(**common, extend_exploration=False, runs_dir=str(tmp_path / "b")))
     assert fixed["status"] == "completed" and fixed["reason"] is None and fixed["exploration_end_step"] == 100
     assert fixed["num_updates"] > 0
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_coverage_is_logged_every_1000_steps_and_ends_in_the_summary(script, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    module = SCRIPTS[script]
+    summary = module.train(module.Args(env_id="PointmassEasy-v0", total_steps=2000, num_exploration_steps=1000,
+                                       learning_starts=500, eval_every=10_000, eval_episodes=5, batch_size=32,
+                                       rnd_hidden=32, progress=False, runs_dir=str(tmp_path)))
+    ea = EventAccumulator(summary["run_dir"], size_guidance={"scalars": 0})
+    ea.Reload()
+    logged = ea.Scalars("exploration/coverage")
+    assert [e.step for e in logged] == [1000, 2000]
+    assert logged[0].value <= logged[1].value == pytest.approx(summary["coverage"])
