@@ -81,66 +81,66 @@ class Args:
     exp_name: str = Path(__file__).stem
     """name of the experiment, part of the run directory's name"""
     seed: int = 1
-    """seed of random, numpy, torch, the environment and the replay sampler"""
+    """seed of python, numpy, torch, the environments and the replay sampling"""
     torch_deterministic: bool = True
-    """torch.backends.cudnn.deterministic: the same seed gives the same run"""
+    """sets torch.backends.cudnn.deterministic; the same seed then gives the same summary"""
     cuda: bool = False
-    """train on the GPU if there is one (these small networks are usually faster on CPU)"""
+    """train on the GPU when one is available (the small networks are faster on the CPU)"""
     num_threads: int = 1
     """torch CPU threads; one is fastest for networks this small and leaves a core to the env"""
     runs_dir: str = "runs"
-    """folder that holds the run directories"""
+    """folder that receives the run directory"""
     save_model: bool = False
-    """write model.pt (actor and critic) at the end of the run"""
+    """write model.pt (actor and critic) at the end"""
     progress: bool = True
-    """show a progress bar"""
+    """show a progress bar (steps, SPS, last evaluation)"""
     total_steps: int = 50_000
-    """env steps (online) or training iterations (with --dataset-id)"""
+    """env steps (with --dataset-id: gradient updates)"""
     eval_every: int = 5_000
-    """evaluate the greedy policy every this many steps"""
+    """steps between evaluations of the greedy policy"""
     eval_episodes: int = 100
-    """episodes per periodic evaluation, at most 10 000 (the final one uses at least 100)"""
+    """episodes per periodic evaluation, at most 10 000 (the final one uses max(100, this))"""
     # environment
     env_id: str = "PointmassHard-v0"
-    """gymnasium id: any env with a 1-D Box observation and Discrete action space"""
+    """gymnasium id: any env with a Box observation space and a Discrete action space"""
     dataset_id: Optional[str] = None
-    """train purely offline on this Minari dataset; the env only evaluates"""
+    """train purely offline on this Minari dataset (the env only evaluates)"""
     save_dataset_id: Optional[str] = None
-    """write the exploration phase's data as this Minari dataset when it ends"""
+    """write the exploration phase's data as this Minari dataset when the phase ends"""
     # exploration
     use_rnd: bool = True
-    """RND bonus for the exploration critic, weighted 1 -> 0 linearly over the phase"""
+    """add the RND bonus to the exploration critic's reward, its weight falling linearly 1 -> 0"""
     num_exploration_steps: int = 10_000
-    """length N of the exploration phase in env steps (longer when its data miss the goal: --extend-exploration)"""
+    """length N of the exploration phase, in which the exploration critic collects (longer: --extend-exploration)"""
     extend_exploration: bool = True
     """pointmass, supervised: if the data miss the goal by step N, explore until they reach it, then N steps more"""
     unsupervised_exploration: bool = False
-    """explore on the RND bonus alone (uniformly random with --no-use-rnd)"""
+    """exploration critic on the bonus alone (w_explore=1, w_exploit=0); uniform actions without RND"""
     offline_exploitation: bool = False
-    """stop collecting after the exploration phase; train on the frozen buffer"""
+    """stop adding data after the exploration phase; training goes on with the frozen buffer"""
     learning_starts: int = 2_000
-    """uniformly random actions and no training up to this env step (online only)"""
+    """uniformly random actions and no updates in the first this many env steps (online only)"""
     eps: float = 0.2
     """probability of a uniformly random action while collecting"""
     rnd_hidden: int = 400
-    """width of the RND target and predictor"""
+    """width of the RND networks' hidden layers"""
     rnd_layers: int = 2
-    """hidden layers of the RND target and predictor"""
+    """number of hidden layers of the RND networks"""
     rnd_output_size: int = 5
-    """output size of the RND target and predictor"""
+    """output size of the RND networks"""
     explore_gamma: float = 0.95
-    """discount of the exploration critic, kept apart from --gamma as in rnd_cql.py"""
+    """discount of the exploration critic, apart from --gamma (Burda et al. discount the intrinsic return separately)"""
     rnd_gamma: float = 0.99
     """EMA factor of the running standard deviation that normalises the bonus (course: rnd_gamma)"""
     explore_learning_rate: float = 3e-3
-    """Adam learning rate of the exploration critic and the RND predictor (rnd_cql.py's; course: 1e-3)"""
+    """Adam learning rate of the exploration critic and the RND predictor (course: 1e-3)"""
     explore_hidden: int = 64
-    """width of the exploration critic's two hidden ReLU layers"""
+    """width of the exploration critic's two hidden layers"""
     explore_target_update_period: int = 100
     """updates between hard copies of the exploration critic into its target (course: 300)"""
     # algorithm
     batch_size: int = 256
-    """transitions per gradient step"""
+    """transitions per gradient update"""
     gamma: float = 0.99
     """discount factor of the AWAC critic (course: 0.95)"""
     learning_rate: float = 1e-3
@@ -148,15 +148,15 @@ class Args:
     actor_learning_rate: float = 3e-4
     """Adam learning rate of the actor"""
     exploit_rew_shift: float = 1.0
-    """the AWAC critic learns from (r + shift) * scale"""
+    """r' = (r + shift) * scale for the AWAC critic (course default 0; its hint: 1)"""
     exploit_rew_scale: float = 100.0
-    """the AWAC critic learns from (r + shift) * scale"""
+    """see --exploit-rew-shift (course default 1; its hint: 100)"""
     lam: Optional[float] = None
     """AWAC's temperature, weights exp(A / lam): default 0.1, or 3 with --dataset-id"""
     max_weight: float = 100.0
     """upper clip of the weights exp(A / lam)"""
     eval_sample: bool = False
-    """evaluate by sampling from the actor instead of the argmax of its logits"""
+    """evaluate by sampling from the policy's logits instead of taking their argmax"""
     critic_hidden: int = 64
     """width of the critic's two hidden ReLU layers"""
     actor_hidden: int = 64
@@ -168,7 +168,7 @@ class Args:
     fourier_sigma: float = 2.0
     """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
     target_update_period: int = 30
-    """copy the AWAC critic into its target every this many gradient steps (course: 300)"""
+    """updates between hard copies of the AWAC critic into its target (course: 300)"""
     train_frequency: int = 2
     """env steps per critic and actor step (offline: every iteration); the explorer and f_hat step every phase step"""
     train_during_exploration: bool = False
@@ -183,8 +183,8 @@ def check_args(args: Args) -> None:
     for flag in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden",
                  "rnd_layers", "rnd_output_size", "critic_hidden", "explore_hidden", "actor_hidden", "actor_layers",
                  "target_update_period", "explore_target_update_period", "train_frequency"):
-        if getattr(args, flag) <= 0:
-            raise ConfigError(f"--{flag.replace('_', '-')} must be positive, got {getattr(args, flag)}")
+        if getattr(args, flag) < 1:
+            raise ConfigError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
     for flag in ("num_exploration_steps", "learning_starts", "fourier_features"):
         if getattr(args, flag) < 0:
             raise ConfigError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
@@ -627,14 +627,14 @@ def train(args: Args) -> dict:
 
     status, reason, global_step, num_updates, explore_updates = "completed", None, 0, 0, 0
     exploring = explore_end > 0
-    ep_return, ep_length, losses, last_eval = 0.0, 0, {}, "-"
+    ep_return, ep_length, losses = 0.0, 0, {}
     last_good = snapshot()
     start_time = time.time()
-    progress = Progress(TextColumn("[bold]awac"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        TextColumn("{task.fields[info]}"), disable=not args.progress)
+    progress = Progress(TextColumn("awac"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[sps]} SPS"),
+                        TextColumn("eval {task.fields[eval]}"), TimeElapsedColumn(), disable=not args.progress)
     try:
         with progress:
-            task = progress.add_task("train", total=args.total_steps, info="")
+            task = progress.add_task("train", total=args.total_steps, sps=0, eval="-")
             for global_step in range(1, args.total_steps + 1):
                 w_decay, exploring = exploration_schedule(global_step - 1, explore_end, first_goal, extend)
                 if not exploring and phase_end is None:
@@ -745,10 +745,11 @@ def train(args: Args) -> dict:
                     if is_pm and not offline:
                         coverage = pointmass.coverage(args.env_id, rb.observations())
                         writer.add_scalar("exploration/coverage", coverage, global_step)
-                    progress.update(task, completed=global_step, info=f"{sps:.0f} SPS, eval {last_eval}")
+                    progress.update(task, completed=global_step, sps=int(sps))
                 if global_step % args.eval_every == 0 and global_step < args.total_steps:
                     ev = evaluate_and_log(global_step, args.eval_episodes, exploring)
-                    last_eval = f"{ev['return_mean']:.1f}" + (f" ({ev['normalized_score']:.0f})" if is_pm else "")
+                    shown = ev["normalized_score"] if is_pm else ev["return_mean"]
+                    progress.update(task, eval=f"{'score' if is_pm else 'return'} {shown:.1f}")
     except KeyboardInterrupt:
         status, reason = "interrupted", f"KeyboardInterrupt at step {global_step}"
 

@@ -85,7 +85,7 @@ class Args:
     exp_name: str = Path(__file__).stem
     """name of the experiment, part of the run directory's name"""
     seed: int = 1
-    """seed of python, numpy, torch, the env and the replay sampling"""
+    """seed of python, numpy, torch, the environments and the replay sampling"""
     torch_deterministic: bool = True
     """sets torch.backends.cudnn.deterministic; the same seed then gives the same summary"""
     cuda: bool = False
@@ -110,7 +110,7 @@ class Args:
     dataset_id: Optional[str] = None
     """train purely offline on this Minari dataset (the env only evaluates)"""
     save_dataset_id: Optional[str] = None
-    """write the buffer as this Minari dataset when the exploration phase ends"""
+    """write the exploration phase's data as this Minari dataset when the phase ends"""
     # exploration
     use_rnd: bool = True
     """add the RND bonus to the exploration critic's reward, its weight falling linearly 1 -> 0"""
@@ -121,9 +121,9 @@ class Args:
     unsupervised_exploration: bool = False
     """exploration critic on the bonus alone (w_explore=1, w_exploit=0); uniform actions without RND"""
     offline_exploitation: bool = False
-    """stop adding data after the exploration phase (the env is then no longer stepped)"""
+    """stop adding data after the exploration phase; training goes on with the frozen buffer"""
     learning_starts: int = 2_000
-    """uniformly random actions and no updates before this step (online only)"""
+    """uniformly random actions and no updates in the first this many env steps (online only)"""
     eps: float = 0.2
     """probability of a uniformly random action while collecting"""
     rnd_hidden: int = 400
@@ -133,7 +133,7 @@ class Args:
     rnd_output_size: int = 5
     """output size of the RND networks"""
     explore_gamma: float = 0.95
-    """discount of the exploration critic, kept apart from --gamma as in rnd_cql.py"""
+    """discount of the exploration critic, apart from --gamma (Burda et al. discount the intrinsic return separately)"""
     rnd_gamma: float = 0.99
     """EMA factor of the running standard deviation that normalises the bonus (course: rnd_gamma)"""
     explore_learning_rate: float = 3e-3
@@ -150,9 +150,9 @@ class Args:
     learning_rate: float = 3e-3
     """Adam learning rate of every network"""
     exploit_rew_shift: float = 1.0
-    """IQL's reward is (r + shift) * scale (course default 0; its hint 1)"""
+    """r' = (r + shift) * scale for IQL's Q (course default 0; its hint: 1)"""
     exploit_rew_scale: float = 100.0
-    """see --exploit-rew-shift (course default 1; its hint 100)"""
+    """see --exploit-rew-shift (course default 1; its hint: 100)"""
     expectile: float = 0.9
     """tau of eq. 5, in (0, 1): 0.5 estimates the behaviour policy's value, -> 1 the best in-data action"""
     beta: float = 3.0
@@ -160,7 +160,7 @@ class Args:
     max_weight: float = 100.0
     """upper clip of the AWR weights exp(beta A) (the paper's 100)"""
     eval_sample: bool = False
-    """evaluate by sampling from the policy instead of taking its argmax"""
+    """evaluate by sampling from the policy's logits instead of taking their argmax"""
     hidden_size: int = 64
     """width of the two hidden layers of Q, V and the policy (the course's critics: 64)"""
     fourier_features: int = 32
@@ -168,7 +168,7 @@ class Args:
     fourier_sigma: float = 2.0
     """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
     target_update_period: int = 100
-    """updates between hard copies of Q into its target"""
+    """updates between hard copies of Q into its target (course: 300)"""
     train_frequency: int = 2
     """env steps per gradient update (with --dataset-id every step is an update)"""
     train_during_exploration: bool = False

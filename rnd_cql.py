@@ -74,9 +74,9 @@ class Args:
     seed: int = 1
     """seed of python, numpy, torch, the environments and the replay sampling"""
     torch_deterministic: bool = True
-    """sets `torch.backends.cudnn.deterministic`; the same seed then gives the same summary"""
+    """sets torch.backends.cudnn.deterministic; the same seed then gives the same summary"""
     cuda: bool = False
-    """train on the GPU when one is available (the 64-unit networks are faster on the CPU)"""
+    """train on the GPU when one is available (the small networks are faster on the CPU)"""
     num_threads: int = 1
     """torch CPU threads; one is fastest for networks this small and leaves a core to the env"""
     runs_dir: str = "runs"
@@ -86,31 +86,31 @@ class Args:
     progress: bool = True
     """show a progress bar (steps, SPS, last evaluation)"""
     total_steps: int = 50_000
-    """environment steps (with --dataset-id: gradient updates)"""
+    """env steps (with --dataset-id: gradient updates)"""
     eval_every: int = 5_000
-    """steps between greedy evaluations of the exploitation critic"""
+    """steps between evaluations of the greedy policy"""
     eval_episodes: int = 100
     """episodes per periodic evaluation, at most 10 000 (the final one uses max(100, this))"""
     # environment
     env_id: str = "PointmassHard-v0"
     """gymnasium id: any env with a Box observation space and a Discrete action space"""
     dataset_id: Optional[str] = None
-    """Minari dataset to train the exploitation critic on, offline (the env only evaluates)"""
+    """train purely offline on this Minari dataset (the env only evaluates)"""
     save_dataset_id: Optional[str] = None
-    """write the buffer as this Minari dataset when the exploration phase ends"""
+    """write the exploration phase's data as this Minari dataset when the phase ends"""
     # exploration
     use_rnd: bool = True
-    """add the RND bonus to the exploration critic's reward"""
+    """add the RND bonus to the exploration critic's reward, its weight falling linearly 1 -> 0"""
     num_exploration_steps: int = 10_000
     """length N of the exploration phase, in which the exploration critic collects (longer: --extend-exploration)"""
     extend_exploration: bool = True
     """pointmass, supervised: if the data miss the goal by step N, explore until they reach it, then N steps more"""
     unsupervised_exploration: bool = False
-    """exploration critic on the bonus alone (w_explore=1, w_exploit=0); random actions without RND"""
+    """exploration critic on the bonus alone (w_explore=1, w_exploit=0); uniform actions without RND"""
     offline_exploitation: bool = False
-    """stop adding data after the exploration phase; training continues on the frozen buffer"""
+    """stop adding data after the exploration phase; training goes on with the frozen buffer"""
     learning_starts: int = 2_000
-    """uniformly random actions and no updates before this step"""
+    """uniformly random actions and no updates in the first this many env steps (online only)"""
     eps: float = 0.2
     """probability of a uniformly random action while collecting"""
     rnd_hidden: int = 400
@@ -120,15 +120,15 @@ class Args:
     rnd_output_size: int = 5
     """output size of the RND networks"""
     explore_gamma: float = 0.95
-    """discount of the exploration critic (Burda et al. discount the intrinsic return separately)"""
+    """discount of the exploration critic, apart from --gamma (Burda et al. discount the intrinsic return separately)"""
     rnd_gamma: float = 0.99
     """EMA factor of the running standard deviation that normalises the bonus (course: rnd_gamma)"""
     explore_learning_rate: float = 3e-3
     """Adam learning rate of the exploration critic and the RND predictor (course: 1e-3)"""
-    explore_target_update_period: int = 100
-    """updates between hard copies of the exploration critic into its target (course: 300)"""
     explore_hidden: int = 64
     """width of the exploration critic's two hidden layers"""
+    explore_target_update_period: int = 100
+    """updates between hard copies of the exploration critic into its target (course: 300)"""
     # algorithm
     batch_size: int = 256
     """transitions per gradient update"""
@@ -136,24 +136,24 @@ class Args:
     """discount factor of the exploitation critic (course: 0.95)"""
     learning_rate: float = 1e-3
     """Adam learning rate of the exploitation critic"""
-    q_hidden: int = 64
-    """width of the exploitation critic's two hidden layers"""
-    fourier_features: int = 32
-    """random Fourier features of the critics' input (0: the course's MLP on the raw observation)"""
-    fourier_sigma: float = 2.0
-    """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
-    train_frequency: int = 3
-    """env steps per exploitation-critic update (course: 1); the explorer and f_hat update at every phase step"""
-    target_update_period: int = 30
-    """updates between hard copies of the exploitation critic into its target network (course: 300)"""
-    grad_clip: float = 10.0
-    """clip each gradient component of the critics to [-grad_clip, grad_clip] (as the course)"""
     exploit_rew_shift: float = 1.0
     """r' = (r + shift) * scale for the exploitation critic (course default 0; its hint: 1)"""
     exploit_rew_scale: float = 100.0
     """see --exploit-rew-shift (course default 1; its hint: 100)"""
     cql_alpha: float = 1.0
     """weight alpha of the CQL regulariser; 0 is double DQN (the course's default)"""
+    grad_clip: float = 10.0
+    """clip each gradient component of the critics to [-grad_clip, grad_clip] (as the course)"""
+    q_hidden: int = 64
+    """width of the exploitation critic's two hidden layers"""
+    fourier_features: int = 32
+    """random Fourier features of the critics' input (0: the course's MLP on the raw observation)"""
+    fourier_sigma: float = 2.0
+    """standard deviation of their frequencies, in cycles per unit of the [0, 1]-scaled observation"""
+    target_update_period: int = 30
+    """updates between hard copies of the exploitation critic into its target (course: 300)"""
+    train_frequency: int = 3
+    """env steps per exploitation-critic update (course: 1); the explorer and f_hat update at every phase step"""
 
 
 class ConfigError(ValueError):
@@ -165,8 +165,8 @@ def check_args(args: Args) -> None:
                 "rnd_output_size", "q_hidden", "explore_hidden", "train_frequency", "target_update_period",
                 "explore_target_update_period"]
     for name in positive:
-        if getattr(args, name) <= 0:
-            raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+        if getattr(args, name) < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     for name in ["num_exploration_steps", "learning_starts"]:
         if getattr(args, name) < 0:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
@@ -178,11 +178,9 @@ def check_args(args: Args) -> None:
         raise ConfigError(f"--cql-alpha must be >= 0, got {args.cql_alpha}")
     if args.fourier_features < 0:
         raise ConfigError(f"--fourier-features must be >= 0, got {args.fourier_features}")
-    if not args.fourier_sigma > 0:
-        raise ConfigError(f"--fourier-sigma must be positive, got {args.fourier_sigma}")
-    for name in ["learning_rate", "explore_learning_rate", "grad_clip"]:
+    for name in ["learning_rate", "explore_learning_rate", "grad_clip", "fourier_sigma"]:
         if not getattr(args, name) > 0.0:
-            raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+            raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
     if args.save_dataset_id and args.num_exploration_steps == 0:

@@ -33,7 +33,7 @@ def small(tmp_path, **kw) -> Args:
     """A run of a few thousand steps with small RND networks: seconds, but every code path."""
     base = dict(env_id="PointmassEasy-v0", total_steps=2_000, num_exploration_steps=1_000, learning_starts=500,
                 eval_every=1_000, eval_episodes=10, rnd_hidden=32, batch_size=64, runs_dir=str(tmp_path / "runs"),
-                progress=False, extend_exploration=False)  # a phase of exactly 1 000 steps; the extension's own tests below
+                progress=False, extend_exploration=False)  # a phase of exactly 1 000 steps; extension tested below
     return Args(**{**base, **kw})
 
 
@@ -310,7 +310,8 @@ def test_nan_loss_stops_and_keeps_the_last_good_model(tmp_path, monkeypatch):
     run_dir = Path(summary["run_dir"])
     assert summary["status"] == "diverged" and summary["reason"] == "losses/td_loss is nan at step 2000"
     assert summary["global_step"] == 2_000 and math.isfinite(summary["return_mean"])
-    assert (run_dir / "model.pt").exists() and json.loads((run_dir / "summary.json").read_text())["status"] == "diverged"
+    assert (run_dir / "model.pt").exists()
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "diverged"
     state = torch.load(run_dir / "model.pt")["exploit_q"]
     assert all(torch.isfinite(v).all() for v in state.values())
     assert list(run_dir.glob("events.out.tfevents.*"))
@@ -368,7 +369,7 @@ def test_bad_flag_exits_2_with_one_line_and_no_run_dir(tmp_path, flags, starts):
     (dict(learning_rate=float("inf")), "--learning-rate must be a finite number"),
     (dict(exploit_rew_scale=float("nan")), "--exploit-rew-scale must be a finite number"),
     (dict(fourier_sigma=float("inf")), "--fourier-sigma must be a finite number"),
-    (dict(fourier_sigma=float("nan")), "--fourier-sigma must be positive"),
+    (dict(fourier_sigma=float("nan")), "--fourier-sigma must be > 0"),
     (dict(seed=-1), "--seed must be in"),
     (dict(exp_name="a/b"), "--exp-name must be a non-empty name"),
     (dict(eval_episodes=100_000), "--eval-episodes must be at most"),

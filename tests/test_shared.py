@@ -2,8 +2,10 @@
 
 DESIGN.md accepts duplication between scripts, so that a reader finds a whole algorithm in one file; it
 does not accept copies that drift apart, so that a fix in one script reaches all three. A piece listed here
-is copied between the scripts as is; a piece that must differ (Args, check_args, train) is not listed.
+is copied between the scripts as is; a piece that must differ (Args, check_args, train) is not listed, but
+the flags that every script has read the same in each --help and are refused with the same message.
 """
+import ast
 import inspect
 
 import numpy as np
@@ -37,3 +39,64 @@ def test_the_shared_buffer_samples_in_one_order():
     assert a.tolist() == (i.long() % 3).tolist() and r.tolist() == (-i).tolist()
     assert s_next[:, 0].tolist() == (i + 1).tolist() and term.tolist() == (i == 3).float().tolist()
     assert extra[:, 0].tolist() == (10 * i).tolist()
+
+
+def args_fields(module) -> dict:
+    """Each Args field as (annotation, default, docstring), read from the source: what --help shows."""
+    body = ast.parse(inspect.getsource(module.Args)).body[0].body
+    return {field.target.id: (ast.unparse(field.annotation), ast.unparse(field.value), after.value.value)
+            for field, after in zip(body, body[1:]) if isinstance(field, ast.AnnAssign)}
+
+
+FIELDS = {script: args_fields(module) for script, module in SCRIPTS.items()}
+IN_EVERY_SCRIPT = [name for name in FIELDS["rnd_cql"] if all(name in fields for fields in FIELDS.values())]
+# flags of every script whose default and help belong to its algorithm (its networks, its tuned values)
+OWN = {"save_model", "gamma", "learning_rate", "exploit_rew_shift", "fourier_features", "target_update_period",
+            "train_frequency"}
+
+
+def test_the_common_flags_come_in_one_order():
+    assert len(IN_EVERY_SCRIPT) >= 35 and OWN < set(IN_EVERY_SCRIPT)
+    orders = {script: [name for name in fields if name in IN_EVERY_SCRIPT] for script, fields in FIELDS.items()}
+    assert orders["awac"] == orders["rnd_cql"] and orders["iql"] == orders["rnd_cql"]
+
+
+@pytest.mark.parametrize("name", IN_EVERY_SCRIPT)
+def test_a_common_flag_reads_the_same_in_every_script(name):
+    """The same type, default and --help everywhere; the same type for an algorithm's own flag."""
+    seen = {script: fields[name][:1] if name in OWN else fields[name] for script, fields in FIELDS.items()}
+    differ = [script for script, value in seen.items() if value != seen["rnd_cql"]]
+    assert differ == [], f"--{name.replace('_', '-')} in {differ} differs from rnd_cql.py's: {seen}"
+
+
+# a value of a common flag that every script refuses, alone or with the other flag given
+BAD = [({"total_steps": 0}, "--total-steps must be >= 1, got 0"),
+       ({"batch_size": 0}, "--batch-size must be >= 1, got 0"),
+       ({"rnd_layers": 0}, "--rnd-layers must be >= 1, got 0"),
+       ({"explore_target_update_period": 0}, "--explore-target-update-period must be >= 1, got 0"),
+       ({"train_frequency": 0}, "--train-frequency must be >= 1, got 0"),
+       ({"num_exploration_steps": -1}, "--num-exploration-steps must be >= 0, got -1"),
+       ({"fourier_features": -1}, "--fourier-features must be >= 0, got -1"),
+       ({"eps": 1.5}, "--eps must be in [0, 1], got 1.5"),
+       ({"rnd_gamma": -0.1}, "--rnd-gamma must be in [0, 1], got -0.1"),
+       ({"learning_rate": 0.0}, "--learning-rate must be > 0, got 0.0"),
+       ({"fourier_sigma": -1.0}, "--fourier-sigma must be > 0, got -1.0"),
+       ({"learning_starts": 50_000}, "--learning-starts must be below --total-steps (50000), got 50000: no gradient "
+                                     "step would be taken"),
+       ({"dataset_id": "a/b-v0", "save_dataset_id": "a/c-v0"},
+        "--save-dataset-id cannot be combined with --dataset-id (nothing is collected)"),
+       ({"save_dataset_id": "a/c-v0", "num_exploration_steps": 0, "train_during_exploration": True},
+        "--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)"),
+       ({"seed": 2**31}, "--seed must be in [0, 2**31 - 1], got 2147483648"),
+       ({"eval_episodes": 10_001}, "--eval-episodes must be at most 10000 (one vector sub-env each), got 10001"),
+       ({"exp_name": "a/b"}, "--exp-name must be a non-empty name without '/', got 'a/b'")]
+
+
+@pytest.mark.parametrize("flags, message", BAD, ids=[" ".join(flags) for flags, _ in BAD])
+def test_a_bad_common_flag_gives_one_message_in_every_script(flags, message, tmp_path):
+    for script, module in SCRIPTS.items():
+        given = {k: v for k, v in flags.items() if k in FIELDS[script]}  # rnd_cql trains during the phase anyway
+        with pytest.raises(module.ConfigError) as err:
+            module.check_args(module.Args(**given, runs_dir=str(tmp_path / "runs")))
+        assert str(err.value) == message, script
+    assert not (tmp_path / "runs").exists()
