@@ -49,7 +49,8 @@ PRESETS = {
     "PointmassEasy-v0": dict(maze="Maze5x5", resize_factor=2, start=(1.0, 1.0), goal=(9.0, 9.0), goal_radius=2.0),
     "PointmassMedium-v0": dict(maze="Maze6x6", resize_factor=1, start=(0.5, 0.5), goal=(1.5, 5.5), goal_radius=1.0),
     "PointmassHard-v0": dict(maze="FourRooms", resize_factor=2, start=(2.0, 2.0), goal=(20.0, 20.0), goal_radius=2.0),
-    "PointmassVeryHard-v0": dict(maze="Maze11x11", resize_factor=1, start=(0.5, 0.5), goal=(0.5, 10.5), goal_radius=1.0),
+    "PointmassVeryHard-v0": dict(maze="Maze11x11", resize_factor=1, start=(0.5, 0.5), goal=(0.5, 10.5),
+                                 goal_radius=1.0),
 }
 HORIZONS = {"PointmassEasy-v0": 50, "PointmassMedium-v0": 150, "PointmassHard-v0": 100, "PointmassVeryHard-v0": 200}
 ENV_IDS = tuple(PRESETS)
@@ -73,12 +74,14 @@ class Maze:
     def __init__(self, maze, resize_factor=1, start=None, goal=None, goal_radius=1.0):
         if isinstance(maze, str):
             if maze not in LAYOUTS:
-                raise ValueError(f"maze: unknown layout {maze!r}; choose one of {', '.join(LAYOUTS)} or pass a 0/1 array")
+                raise ValueError(f"maze: unknown layout {maze!r}; choose one of {', '.join(LAYOUTS)} "
+                                 "or pass a 0/1 array")
             grid = np.array([[ch == "1" for ch in row] for row in LAYOUTS[maze]])
         else:
             grid = np.asarray(maze)
             if grid.ndim != 2 or grid.size == 0 or not np.isin(grid, (0, 1)).all():
-                raise ValueError(f"maze: a layout must be a non-empty 2-D array of 0 (free) and 1 (wall), got shape {grid.shape}")
+                raise ValueError("maze: a layout must be a non-empty 2-D array of 0 (free) and 1 (wall), "
+                                 f"got shape {grid.shape}")
             grid = grid.astype(bool)
         if not (isinstance(resize_factor, (int, np.integer)) and resize_factor >= 1):
             raise ValueError(f"resize_factor: must be a positive integer, got {resize_factor!r}")
@@ -99,7 +102,8 @@ class Maze:
             raise ValueError(f"goal_radius: must be > 0, got {goal_radius!r}")
         self.goal_radius = float(goal_radius)
         if not np.isfinite(self.distance(self.start[None]))[0]:
-            raise ValueError(f"goal: {tuple(self.goal.tolist())} cannot be reached from start {tuple(self.start.tolist())}")
+            raise ValueError(f"goal: {tuple(self.goal.tolist())} cannot be reached from start "
+                             f"{tuple(self.start.tolist())}")
 
     def blocked(self, pos: np.ndarray) -> np.ndarray:
         """True where a (N, 2) position is outside [0, H] x [0, W] or inside a wall cell."""
@@ -544,7 +548,8 @@ def check_collect(args: Collect) -> str:
     from minari.storage import get_dataset_path
 
     if get_dataset_path(dataset_id).exists():
-        raise ValueError(f"--dataset-id: {dataset_id!r} already exists at {get_dataset_path(dataset_id)}; choose a new name or version")
+        raise ValueError(f"--dataset-id: {dataset_id!r} already exists at {get_dataset_path(dataset_id)}; "
+                         "choose a new name or version")
     return dataset_id
 
 
@@ -559,7 +564,8 @@ def check_bench(args: Bench) -> None:
     if args.repeats < 1:
         raise ValueError(f"--repeats: must be a positive integer, got {args.repeats}")
     if args.steps < 1000:
-        raise ValueError(f"--steps: must be at least 1000 (the vector env steps 1000 sub-envs at once), got {args.steps}")
+        raise ValueError("--steps: must be at least 1000 (the vector env steps 1000 sub-envs at once), "
+                         f"got {args.steps}")
 
 
 def collect_episodes(args: Collect) -> list[dict]:
@@ -627,7 +633,8 @@ def write_dataset(args: Collect, dataset_id: str, episodes: list[dict]):
             return minari.create_dataset_from_buffers(
                 dataset_id, [EpisodeBuffer(id=i, **ep) for i, ep in enumerate(episodes)],
                 env=args.env_id, eval_env=args.env_id,
-                algorithm_name=args.policy if args.policy != "noisy-oracle" else f"noisy-oracle (epsilon={args.epsilon})",
+                algorithm_name=(args.policy if args.policy != "noisy-oracle"
+                                else f"noisy-oracle (epsilon={args.epsilon})"),
                 author="pointmass-offline-rl", author_email="n/a", code_permalink="pointmass.py collect",
                 description=f"{args.steps} transitions of the {args.policy} policy on {args.env_id}, seed {args.seed}",
                 ref_min_score=lo, ref_max_score=hi,
@@ -646,7 +653,8 @@ def show() -> None:
         corners = np.indices((maze.height + 1, maze.width + 1))
         in_disc = np.hypot(corners[0] - maze.goal[0], corners[1] - maze.goal[1]) < maze.goal_radius
         inside = in_disc[:-1, :-1] & in_disc[1:, :-1] & in_disc[:-1, 1:] & in_disc[1:, 1:] & ~maze.walls
-        print(f"{env_id}: {p['maze']} x{p['resize_factor']} ({maze.height}x{maze.width}), start {tuple(maze.start.tolist())}, "
+        print(f"{env_id}: {p['maze']} x{p['resize_factor']} ({maze.height}x{maze.width}), "
+              f"start {tuple(maze.start.tolist())}, "
               f"goal {tuple(maze.goal.tolist())} radius {maze.goal_radius:g}, horizon {HORIZONS[env_id]}; "
               f"random return {lo:g}, oracle return {hi:g}; {(~maze.walls).sum()} free cells, {inside.sum()} of them "
               f"wholly inside the goal disc")
@@ -724,7 +732,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         description="The Pointmass mazes: datasets, reference returns, speed. Without a subcommand: show.")
     if isinstance(cmd, Show):
         return show()
-    name, check = {Collect: ("collect", check_collect), Refs: ("refs", check_refs), Bench: ("bench", check_bench)}[type(cmd)]
+    commands = {Collect: ("collect", check_collect), Refs: ("refs", check_refs), Bench: ("bench", check_bench)}
+    name, check = commands[type(cmd)]
     try:
         dataset_id = check(cmd)
     except ValueError as err:
@@ -739,7 +748,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     t0 = time.perf_counter()
     episodes = collect_episodes(cmd)
     dataset = write_dataset(cmd, dataset_id, episodes)
-    returns = [ep["rewards"].sum() for ep in episodes if ep["terminations"][-1] or len(ep["rewards"]) == HORIZONS[cmd.env_id]]
+    returns = [ep["rewards"].sum() for ep in episodes
+               if ep["terminations"][-1] or len(ep["rewards"]) == HORIZONS[cmd.env_id]]
     print(f"wrote {dataset_id}: {dataset.total_steps} steps, {dataset.total_episodes} episodes, "
           f"mean return of complete episodes {np.mean(returns):.2f}, in {time.perf_counter() - t0:.1f} s")
 
@@ -980,8 +990,9 @@ LAYOUTS = {
 def _register() -> None:
     for env_id, kwargs in PRESETS.items():
         if env_id not in gym.registry:
-            gym.register(env_id, entry_point="pointmass:PointmassEnv", vector_entry_point="pointmass:PointmassVectorEnv",
-                         max_episode_steps=HORIZONS[env_id], kwargs=kwargs)
+            gym.register(env_id, entry_point="pointmass:PointmassEnv",
+                         vector_entry_point="pointmass:PointmassVectorEnv", max_episode_steps=HORIZONS[env_id],
+                         kwargs=kwargs)
 
 
 _register()

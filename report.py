@@ -638,14 +638,15 @@ def results_table(rows: list[dict]) -> str:
         r["algorithm"], r["exp_name"], r["env_id"], fmt_runs(r),
         fmt_ci(r["score_iqm"], r["score_iqm_ci"]), fmt_ci(r["score_mean"], r["score_mean_ci"]),
         fmt(r["return_mean"]) + (f" ± {r['return_sd']:.1f}" if r["return_sd"] is not None else ""),
-        fmt(None if r["success_rate"] is None else 100 * r["success_rate"], 0) + ("%" if r["success_rate"] is not None else ""),
+        "—" if r["success_rate"] is None else fmt(100 * r["success_rate"], 0) + "%",
         fmt(r["wall_time_s"]), fmt(r["sps"], 0), fmt(r["random_return"]), fmt(r["oracle_return"]),
     ] for r in rows]
     return md_table(header, body)
 
 
 def speed_table(rows: list[dict]) -> str:
-    header = ["algorithm", "experiment", "maze", "runs", "wall time (s)", "env steps/s", "updates/s", "peak memory (MB)"]
+    header = ["algorithm", "experiment", "maze", "runs", "wall time (s)", "env steps/s", "updates/s",
+              "peak memory (MB)"]
     body = [[
         r["algorithm"], r["exp_name"], r["env_id"], str(r["runs"]), fmt(r["wall_time_s"]),
         fmt(r["sps"], 0), fmt(r["updates_per_s"], 0), fmt(r["peak_memory_mb"], 0),
@@ -725,7 +726,8 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
         "",
         f"`{command}`: {len(runs)} runs in {len(rows)} groups, {len(skipped)} skipped.",
         *([f"Computed on {describe_machines(machines)}."] if machines else []),
-        "Normalised score = 100·(R − R_random)/(R_oracle − R_random): 0 is the uniform-random policy, 100 the oracle. "
+        "Normalised score = 100·(R − R_random)/(R_oracle − R_random): 0 is the uniform-random policy, "
+        "100 the oracle. "
         f"IQM and mean over seeds with 95% stratified-bootstrap confidence intervals (rliable, {reps} resamples); "
         "return, success rate, wall time and SPS are means over seeds.",
         "",

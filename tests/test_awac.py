@@ -397,8 +397,9 @@ def test_learns_pointmass_easy(tmp_path):
 def test_beats_the_noisy_oracle_behaviour_policy(tmp_path, monkeypatch):
     # epsilon 0.5: half the dataset's actions are uniformly random, so cloning it would score well below the oracle
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
-    subprocess.run([sys.executable, "pointmass.py", "collect", "--env-id", "PointmassEasy-v0", "--policy", "noisy-oracle",
-                    "--epsilon", "0.5", "--steps", "10000", "--dataset-id", "test/easy-noisy-oracle-v0", "--seed", "0"],
+    subprocess.run([sys.executable, "pointmass.py", "collect", "--env-id", "PointmassEasy-v0",
+                    "--policy", "noisy-oracle", "--epsilon", "0.5", "--steps", "10000",
+                    "--dataset-id", "test/easy-noisy-oracle-v0", "--seed", "0"],
                    cwd=ROOT, check=True, capture_output=True)
     import minari
 

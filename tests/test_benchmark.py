@@ -49,7 +49,8 @@ if __name__ == "__main__":
         sys.exit(3)
     opts = {{a: b for a, b in zip(argv, argv[1:] + [""]) if a.startswith("--") and not b.startswith("--")}}
     exp = opts.get("--exp-name", Path(__file__).stem)
-    run_dir = Path(opts.get("--runs-dir", "runs")) / f"{{opts.get('--env-id', 'PointmassHard-v0')}}__{{exp}}__{{opts.get('--seed', 1)}}__{{time.time_ns()}}"
+    env_id, seed = opts.get("--env-id", "PointmassHard-v0"), opts.get("--seed", 1)
+    run_dir = Path(opts.get("--runs-dir", "runs")) / f"{{env_id}}__{{exp}}__{{seed}}__{{time.time_ns()}}"
     run_dir.mkdir(parents=True)
     (run_dir / "summary.json").write_text(json.dumps({{"status": "completed"}}))
 '''
@@ -164,7 +165,8 @@ def test_course_readme_examples(repo):
     first = bench(repo, DRY_RUN="1", RUN_AWAC="0", RUN_IQL="0", EXPL_ENV_NAME="PointmassMedium-v0")
     assert commands(first)[:-1] == ["rnd_cql.py --env-id PointmassMedium-v0 --use-rnd --runs-dir runs"]
     second = bench(repo, DRY_RUN="1", EXPL_EXTRA_FLAGS="--unsupervised_exploration")
-    assert commands(second)[0] == "rnd_cql.py --env-id PointmassHard-v0 --use-rnd --runs-dir runs --unsupervised-exploration"
+    assert commands(second)[0] == ("rnd_cql.py --env-id PointmassHard-v0 --use-rnd --runs-dir runs "
+                                   "--unsupervised-exploration")
     assert len(commands(second)) == 4
 
 
