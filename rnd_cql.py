@@ -225,8 +225,9 @@ def make_env(env_id: str) -> gym.Env:
 
 
 class Tanh(nn.Module):
-    """tanh(x) computed as 2 sigmoid(2x) - 1: the same function (within 2e-7), but torch.tanh is 3 times slower
-    than torch.sigmoid on the CPUs we measured, and the RND networks' tanh took about 6% of a default run."""
+    """tanh(x) computed as 2 sigmoid(2x) - 1: the same function (within 2e-7), but torch.tanh was 3 times slower
+    on the AMD EPYC of our grid, where the RND networks' tanh took about 6% of a default run (on an Intel Xeon
+    it is the faster one; kept, since any change of rounding changes every run: results/NOTES.md, Machines)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(2 * x) * 2 - 1
