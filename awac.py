@@ -48,6 +48,7 @@ Usage:
 """
 
 import copy
+import dataclasses
 import json
 import math
 import os
@@ -57,7 +58,7 @@ import resource
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -179,41 +180,32 @@ class ConfigError(ValueError):
     """A bad flag value or unusable data, found before anything is written; the message starts with the flag."""
 
 
-def check_args(args: Args) -> None:
-    for flag in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden",
-                 "rnd_layers", "rnd_output_size", "critic_hidden", "explore_hidden", "actor_hidden", "actor_layers",
-                 "target_update_period", "explore_target_update_period", "train_frequency"):
-        if getattr(args, flag) < 1:
-            raise ConfigError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
-    for flag in ("num_exploration_steps", "learning_starts", "fourier_features"):
-        if getattr(args, flag) < 0:
-            raise ConfigError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
-    for flag in ("learning_rate", "explore_learning_rate", "actor_learning_rate", "lam", "max_weight", "fourier_sigma"):
-        if getattr(args, flag) is not None and not getattr(args, flag) > 0:  # also rejects nan
-            raise ConfigError(f"--{flag.replace('_', '-')} must be > 0, got {getattr(args, flag)}")
-    for flag in ("eps", "gamma", "explore_gamma", "rnd_gamma"):
-        if not 0.0 <= getattr(args, flag) <= 1.0:
-            raise ConfigError(f"--{flag.replace('_', '-')} must be in [0, 1], got {getattr(args, flag)}")
-    if args.save_dataset_id is not None:
-        if args.dataset_id is not None:
-            raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
-        if args.num_exploration_steps == 0:
-            raise ConfigError("--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)")
-    if args.dataset_id is None:
-        if args.learning_starts >= args.total_steps:
-            raise ConfigError(f"--learning-starts must be below --total-steps ({args.total_steps}), "
-                              f"got {args.learning_starts}: no gradient step would be taken")
-        if not args.train_during_exploration and args.num_exploration_steps >= args.total_steps:
-            raise ConfigError(f"--total-steps must be above --num-exploration-steps ({args.num_exploration_steps}), "
-                              f"got {args.total_steps}: AWAC trains after the phase "
-                              "(or add --train-during-exploration)")
-        collected = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
-        if args.batch_size > collected:
-            raise ConfigError(f"--batch-size must be at most the number of transitions ({collected}), "
-                              f"got {args.batch_size}")
+def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
+    """The checks of the flags that every script has; `counts` (>= 1) and `rates` (> 0) are the script's own."""
+    for name in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
+                 "rnd_output_size", "explore_hidden", "explore_target_update_period", "target_update_period",
+                 "train_frequency", *counts):
+        if getattr(args, name) < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    for name in ("num_exploration_steps", "learning_starts", "fourier_features"):
+        if getattr(args, name) < 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    for name in ("eps", "gamma", "explore_gamma", "rnd_gamma"):
+        if not 0.0 <= getattr(args, name) <= 1.0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1], got {getattr(args, name)}")
+    for name in ("learning_rate", "explore_learning_rate", "fourier_sigma", *rates):
+        if not getattr(args, name) > 0.0:  # also refuses nan
+            raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
+    if args.dataset_id and args.save_dataset_id:
+        raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
+    if args.save_dataset_id and args.num_exploration_steps == 0:
+        raise ConfigError("--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)")
+    if not args.dataset_id and args.learning_starts >= args.total_steps:
+        raise ConfigError(f"--learning-starts must be below --total-steps ({args.total_steps}), "
+                          f"got {args.learning_starts}: no gradient step would be taken")
 
     # every other flag: a finite number, a seed numpy accepts, a run directory that can be created
-    for field in fields(args):
+    for field in dataclasses.fields(args):
         value = getattr(args, field.name)
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"--{field.name.replace('_', '-')} must be a finite number, got {value}")
@@ -225,6 +217,23 @@ def check_args(args: Args) -> None:
         raise ConfigError(f"--exp-name must be a non-empty name without '/', got {args.exp_name!r}")
     if Path(args.runs_dir).exists() and not Path(args.runs_dir).is_dir():
         raise ConfigError(f"--runs-dir {args.runs_dir!r} exists and is not a directory")
+
+
+def check_args(args: Args) -> None:
+    """Every flag, before any work starts; the flags all three scripts share go through check_common_args."""
+    if args.lam is not None and not args.lam > 0:  # None: the default that suits the data, chosen in train()
+        raise ConfigError(f"--lam must be > 0, got {args.lam}")
+    check_common_args(args, counts=("critic_hidden", "actor_hidden", "actor_layers"),
+                      rates=("actor_learning_rate", "max_weight"))
+    if args.dataset_id is None:
+        if not args.train_during_exploration and args.num_exploration_steps >= args.total_steps:
+            raise ConfigError(f"--total-steps must be above --num-exploration-steps ({args.num_exploration_steps}), "
+                              f"got {args.total_steps}: AWAC trains after the phase "
+                              "(or add --train-during-exploration)")
+        collected = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
+        if args.batch_size > collected:
+            raise ConfigError(f"--batch-size must be at most the number of transitions ({collected}), "
+                              f"got {args.batch_size}")
 
 
 def make_env(env_id: str) -> gym.Env:

@@ -179,10 +179,11 @@ class ConfigError(ValueError):
     """A bad flag value or unusable data, found before anything is written; the message starts with the flag."""
 
 
-def check_args(args: Args) -> None:
-    for name in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden",
-                 "rnd_layers", "rnd_output_size", "hidden_size", "explore_hidden", "target_update_period",
-                 "explore_target_update_period", "train_frequency"):
+def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
+    """The checks of the flags that every script has; `counts` (>= 1) and `rates` (> 0) are the script's own."""
+    for name in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
+                 "rnd_output_size", "explore_hidden", "explore_target_update_period", "target_update_period",
+                 "train_frequency", *counts):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     for name in ("num_exploration_steps", "learning_starts", "fourier_features"):
@@ -191,21 +192,16 @@ def check_args(args: Args) -> None:
     for name in ("eps", "gamma", "explore_gamma", "rnd_gamma"):
         if not 0.0 <= getattr(args, name) <= 1.0:
             raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1], got {getattr(args, name)}")
-    if not 0.0 < args.expectile < 1.0:
-        raise ConfigError(f"--expectile must be in (0, 1), got {args.expectile}")
-    for name in ("beta", "learning_rate", "explore_learning_rate", "max_weight", "fourier_sigma"):
-        if not getattr(args, name) > 0.0:
+    for name in ("learning_rate", "explore_learning_rate", "fourier_sigma", *rates):
+        if not getattr(args, name) > 0.0:  # also refuses nan
             raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
-    if not args.train_during_exploration and not args.dataset_id and args.num_exploration_steps >= args.total_steps:
-        raise ConfigError(f"--total-steps must be above --num-exploration-steps ({args.num_exploration_steps}), got "
-                          f"{args.total_steps}: IQL trains after the phase (or add --train-during-exploration)")
-    if not args.dataset_id and args.learning_starts >= args.total_steps:
-        raise ConfigError(f"--learning-starts must be below --total-steps ({args.total_steps}), "
-                          f"got {args.learning_starts}: no gradient step would be taken")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
     if args.save_dataset_id and args.num_exploration_steps == 0:
         raise ConfigError("--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)")
+    if not args.dataset_id and args.learning_starts >= args.total_steps:
+        raise ConfigError(f"--learning-starts must be below --total-steps ({args.total_steps}), "
+                          f"got {args.learning_starts}: no gradient step would be taken")
 
     # every other flag: a finite number, a seed numpy accepts, a run directory that can be created
     for field in dataclasses.fields(args):
@@ -220,6 +216,16 @@ def check_args(args: Args) -> None:
         raise ConfigError(f"--exp-name must be a non-empty name without '/', got {args.exp_name!r}")
     if Path(args.runs_dir).exists() and not Path(args.runs_dir).is_dir():
         raise ConfigError(f"--runs-dir {args.runs_dir!r} exists and is not a directory")
+
+
+def check_args(args: Args) -> None:
+    """Every flag, before any work starts; the flags all three scripts share go through check_common_args."""
+    if not 0.0 < args.expectile < 1.0:
+        raise ConfigError(f"--expectile must be in (0, 1), got {args.expectile}")
+    check_common_args(args, counts=("hidden_size",), rates=("beta", "max_weight"))
+    if not args.train_during_exploration and not args.dataset_id and args.num_exploration_steps >= args.total_steps:
+        raise ConfigError(f"--total-steps must be above --num-exploration-steps ({args.num_exploration_steps}), got "
+                          f"{args.total_steps}: IQL trains after the phase (or add --train-during-exploration)")
 
 
 def make_env(env_id: str) -> gym.Env:

@@ -160,26 +160,21 @@ class ConfigError(ValueError):
     """A bad flag value or unusable data, found before anything is written; the message starts with the flag."""
 
 
-def check_args(args: Args) -> None:
-    positive = ["total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
-                "rnd_output_size", "q_hidden", "explore_hidden", "train_frequency", "target_update_period",
-                "explore_target_update_period"]
-    for name in positive:
+def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
+    """The checks of the flags that every script has; `counts` (>= 1) and `rates` (> 0) are the script's own."""
+    for name in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
+                 "rnd_output_size", "explore_hidden", "explore_target_update_period", "target_update_period",
+                 "train_frequency", *counts):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    for name in ["num_exploration_steps", "learning_starts"]:
+    for name in ("num_exploration_steps", "learning_starts", "fourier_features"):
         if getattr(args, name) < 0:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
-    for name, value in [("eps", args.eps), ("rnd-gamma", args.rnd_gamma), ("gamma", args.gamma),
-                        ("explore-gamma", args.explore_gamma)]:
-        if not 0.0 <= value <= 1.0:
-            raise ConfigError(f"--{name} must be in [0, 1], got {value}")
-    if not args.cql_alpha >= 0.0:
-        raise ConfigError(f"--cql-alpha must be >= 0, got {args.cql_alpha}")
-    if args.fourier_features < 0:
-        raise ConfigError(f"--fourier-features must be >= 0, got {args.fourier_features}")
-    for name in ["learning_rate", "explore_learning_rate", "grad_clip", "fourier_sigma"]:
-        if not getattr(args, name) > 0.0:
+    for name in ("eps", "gamma", "explore_gamma", "rnd_gamma"):
+        if not 0.0 <= getattr(args, name) <= 1.0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1], got {getattr(args, name)}")
+    for name in ("learning_rate", "explore_learning_rate", "fourier_sigma", *rates):
+        if not getattr(args, name) > 0.0:  # also refuses nan
             raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
@@ -202,6 +197,13 @@ def check_args(args: Args) -> None:
         raise ConfigError(f"--exp-name must be a non-empty name without '/', got {args.exp_name!r}")
     if Path(args.runs_dir).exists() and not Path(args.runs_dir).is_dir():
         raise ConfigError(f"--runs-dir {args.runs_dir!r} exists and is not a directory")
+
+
+def check_args(args: Args) -> None:
+    """Every flag, before any work starts; the flags all three scripts share go through check_common_args."""
+    if not args.cql_alpha >= 0.0:
+        raise ConfigError(f"--cql-alpha must be >= 0, got {args.cql_alpha}")
+    check_common_args(args, counts=("q_hidden",), rates=("grad_clip",))
 
 
 def make_env(env_id: str) -> gym.Env:

@@ -16,7 +16,7 @@ import iql
 import rnd_cql
 
 SCRIPTS = {"rnd_cql": rnd_cql, "awac": awac, "iql": iql}
-SHARED = ["ConfigError", "make_env", "Tanh", "mlp", "FourierMLP", "rnd_networks", "ReplayBuffer",
+SHARED = ["ConfigError", "check_common_args", "make_env", "Tanh", "mlp", "FourierMLP", "rnd_networks", "ReplayBuffer",
           "check_new_dataset_id", "evaluate", "exploration_schedule", "reward_weights", "rnd_bonus",
           "double_dqn_target", "make_run_dir", "write_json", "machine"]
 
