@@ -196,6 +196,10 @@ def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
     for name in ("learning_rate", "explore_learning_rate", "fourier_sigma", *rates):
         if not getattr(args, name) > 0.0:  # also refuses nan
             raise ConfigError(f"--{name.replace('_', '-')} must be > 0, got {getattr(args, name)}")
+    for name in ("dataset_id", "save_dataset_id"):  # an empty id would read as "no dataset" in one place, not another
+        if getattr(args, name) == "":
+            raise ConfigError(f"--{name.replace('_', '-')} must be a Minari dataset id such as "
+                              "pointmass/hard-noisy-oracle-v0, got ''")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
     if args.save_dataset_id and args.num_exploration_steps == 0:
