@@ -29,7 +29,7 @@ Defaults that differ from the course's (the measurements behind each are in the 
   (--offline-exploitation keeps 0.1: exploration data cover every action);
 - critic 2x64 ReLU (the course's), actor 2x64 tanh at lr 3e-4 (course 4x512 at 1e-4), both on 32 random
   Fourier features (sigma 2) of the observation, as in rnd_cql.py and iql.py;
-- one gradient step of the critic and the actor per 2 env steps (or iterations with --dataset-id), hard
+- one gradient step of the critic and the actor per 2 env steps (every iteration with --dataset-id), hard
   target copies every 30 of them (course: every step, every 300), from the exploration phase's end on,
   as in iql.py (course: from --learning-starts on; --train-during-exploration); one per 3 env steps ran
   out of steps after a long phase;
@@ -73,6 +73,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 import pointmass  # registers the Pointmass ids; its extras switch on only for those ids
 
+LOG_EVERY = 1_000  # steps between scalar logs and divergence checks
 EXPLORE_GRAD_CLIP = 10.0  # rnd_cql.py's --grad-clip for its exploration critic (each gradient component)
 
 
@@ -200,6 +201,11 @@ def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
         if getattr(args, name) == "":
             raise ConfigError(f"--{name.replace('_', '-')} must be a Minari dataset id such as "
                               "pointmass/hard-noisy-oracle-v0, got ''")
+    if not args.dataset_id and args.offline_exploitation and args.num_exploration_steps == 0:
+        raise ConfigError("--offline-exploitation needs --num-exploration-steps > 0 (it trains on that phase's data)")
+    if not args.dataset_id and args.use_rnd and args.num_exploration_steps > 0 and args.batch_size < 2:
+        raise ConfigError(f"--batch-size must be >= 2 with --use-rnd, got {args.batch_size}: the bonus is divided by "
+                          "the batch's standard deviation")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
     if args.save_dataset_id and args.num_exploration_steps == 0:
@@ -286,9 +292,11 @@ class FourierMLP(nn.Module):
     def __init__(self, space: gym.spaces.Box, out_dim: int, hidden: int, n_features: int, sigma: float,
                  layers: int = 2, activation: type[nn.Module] = nn.ReLU):
         super().__init__()
-        finite = np.isfinite(space.low) & np.isfinite(space.high)
+        # a bound of 1e6 or more (often float32's max, standing for "none") is ignored: it would scale x to a constant
+        finite = (np.abs(space.low) < 1e6) & (np.abs(space.high) < 1e6)
         low = torch.tensor(np.where(finite, space.low, 0.0), dtype=torch.float32)
-        scale = torch.tensor(np.where(finite, 1.0 / (space.high - space.low + 1e-8), 1.0), dtype=torch.float32)
+        span = np.where(finite, space.high, 1.0) - np.where(finite, space.low, 0.0)
+        scale = torch.tensor(np.where(finite, 1.0 / (span + 1e-8), 1.0), dtype=torch.float32)
         B = 2 * np.pi * sigma * torch.randn(space.shape[0], n_features)
         # z = ((obs - low) * scale) @ B is affine in obs and cos z = sin(z + pi/2), so the features are ONE
         # linear map and ONE sin: four fewer tensor ops per forward pass than sub, mul, matmul, sin, cos, cat
@@ -362,6 +370,9 @@ class ReplayBuffer:
                 and gym.spaces.flatdim(obs_space) == env.observation_space.shape[0]):
             raise ConfigError(f"--dataset-id {dataset_id!r} has spaces {obs_space}, {act_space}; "
                               f"--env-id needs {env.observation_space}, {env.action_space}")
+        recorded = dataset.env_spec.id if dataset.env_spec is not None else None  # the four mazes share their spaces
+        if recorded is not None and env.spec is not None and recorded != env.spec.id:
+            raise ConfigError(f"--dataset-id {dataset_id!r} was collected on {recorded}, not on --env-id {env.spec.id}")
         episodes = list(dataset.iterate_episodes())
         rb = cls(env.observation_space.shape[0], sum(len(ep.rewards) for ep in episodes))
         for ep in episodes:
@@ -743,8 +754,8 @@ def train(args: Args) -> dict:
                         if explore_updates % args.explore_target_update_period == 0:
                             explore_q_target.load_state_dict(explore_q.state_dict())
 
-                # --- log every 1000 steps: the only place that reads losses back (.item())
-                if global_step % 1000 == 0:
+                # --- log every LOG_EVERY steps and at the last: the only place that reads losses back (.item())
+                if global_step % LOG_EVERY == 0 or global_step == args.total_steps:
                     values = {k: v.mean().item() for k, v in losses.items()}
                     losses.clear()  # logged once: the explorer's losses end with its phase
                     bad = [k for k, v in values.items() if not math.isfinite(v)]

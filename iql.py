@@ -148,7 +148,7 @@ class Args:
     gamma: float = 0.99
     """discount factor of IQL's Q (course: 0.95)"""
     learning_rate: float = 3e-3
-    """Adam learning rate of every network"""
+    """Adam learning rate of Q, V and the policy (the explorer and f_hat: --explore-learning-rate)"""
     exploit_rew_shift: float = 1.0
     """r' = (r + shift) * scale for IQL's Q (course default 0; its hint: 1)"""
     exploit_rew_scale: float = 100.0
@@ -199,6 +199,11 @@ def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
         if getattr(args, name) == "":
             raise ConfigError(f"--{name.replace('_', '-')} must be a Minari dataset id such as "
                               "pointmass/hard-noisy-oracle-v0, got ''")
+    if not args.dataset_id and args.offline_exploitation and args.num_exploration_steps == 0:
+        raise ConfigError("--offline-exploitation needs --num-exploration-steps > 0 (it trains on that phase's data)")
+    if not args.dataset_id and args.use_rnd and args.num_exploration_steps > 0 and args.batch_size < 2:
+        raise ConfigError(f"--batch-size must be >= 2 with --use-rnd, got {args.batch_size}: the bonus is divided by "
+                          "the batch's standard deviation")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
     if args.save_dataset_id and args.num_exploration_steps == 0:
@@ -278,9 +283,11 @@ class FourierMLP(nn.Module):
     def __init__(self, space: gym.spaces.Box, out_dim: int, hidden: int, n_features: int, sigma: float,
                  layers: int = 2, activation: type[nn.Module] = nn.ReLU):
         super().__init__()
-        finite = np.isfinite(space.low) & np.isfinite(space.high)
+        # a bound of 1e6 or more (often float32's max, standing for "none") is ignored: it would scale x to a constant
+        finite = (np.abs(space.low) < 1e6) & (np.abs(space.high) < 1e6)
         low = torch.tensor(np.where(finite, space.low, 0.0), dtype=torch.float32)
-        scale = torch.tensor(np.where(finite, 1.0 / (space.high - space.low + 1e-8), 1.0), dtype=torch.float32)
+        span = np.where(finite, space.high, 1.0) - np.where(finite, space.low, 0.0)
+        scale = torch.tensor(np.where(finite, 1.0 / (span + 1e-8), 1.0), dtype=torch.float32)
         B = 2 * np.pi * sigma * torch.randn(space.shape[0], n_features)
         # z = ((obs - low) * scale) @ B is affine in obs and cos z = sin(z + pi/2), so the features are ONE
         # linear map and ONE sin: four fewer tensor ops per forward pass than sub, mul, matmul, sin, cos, cat
@@ -354,6 +361,9 @@ class ReplayBuffer:
                 and gym.spaces.flatdim(obs_space) == env.observation_space.shape[0]):
             raise ConfigError(f"--dataset-id {dataset_id!r} has spaces {obs_space}, {act_space}; "
                               f"--env-id needs {env.observation_space}, {env.action_space}")
+        recorded = dataset.env_spec.id if dataset.env_spec is not None else None  # the four mazes share their spaces
+        if recorded is not None and env.spec is not None and recorded != env.spec.id:
+            raise ConfigError(f"--dataset-id {dataset_id!r} was collected on {recorded}, not on --env-id {env.spec.id}")
         episodes = list(dataset.iterate_episodes())
         rb = cls(env.observation_space.shape[0], sum(len(ep.rewards) for ep in episodes))
         for ep in episodes:

@@ -235,6 +235,15 @@ def test_offline_dataset_training_never_steps_the_env(tmp_path, monkeypatch, dat
     ea = EventAccumulator(summary["run_dir"])
     ea.Reload()
     assert "charts/episodic_return" not in ea.Tags()["scalars"] and "losses/rnd_loss" not in ea.Tags()["scalars"]
+    assert [e.step for e in ea.Scalars("losses/td_loss")] == [900]  # a run shorter than LOG_EVERY logs at its end
+
+
+def test_nan_after_the_last_full_thousand_steps_is_caught(tmp_path, monkeypatch, datasets_dir):
+    """The losses are read back, and checked, at the last step too, not only every LOG_EVERY steps."""
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(datasets_dir))
+    summary = run(tmp_path, dataset_id=NOISY_ORACLE, total_steps=500, eval_every=500, exploit_rew_shift=0.0,
+                  exploit_rew_scale=1e39)
+    assert summary["status"] == "diverged" and summary["reason"] == "losses/td_loss is nan at step 500"
 
 
 def test_offline_exploitation_freezes_the_buffer(tmp_path, monkeypatch):

@@ -90,6 +90,10 @@ BAD = [({"total_steps": 0}, "--total-steps must be >= 1, got 0"),
         "--save-dataset-id cannot be combined with --dataset-id (nothing is collected)"),
        ({"save_dataset_id": "a/c-v0", "num_exploration_steps": 0},
         "--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)"),
+       ({"offline_exploitation": True, "num_exploration_steps": 0},
+        "--offline-exploitation needs --num-exploration-steps > 0 (it trains on that phase's data)"),
+       ({"batch_size": 1}, "--batch-size must be >= 2 with --use-rnd, got 1: the bonus is divided by the batch's "
+                           "standard deviation"),
        ({"seed": 2**31}, "--seed must be in [0, 2**31 - 1], got 2147483648"),
        ({"eval_episodes": 10_001}, "--eval-episodes must be at most 10000 (one vector sub-env each), got 10001"),
        ({"exp_name": "a/b"}, "--exp-name must be a non-empty name without '/', got 'a/b'")]
@@ -102,3 +106,48 @@ def test_a_bad_common_flag_gives_one_message_in_every_script(flags, message, tmp
             module.check_args(module.Args(**flags, runs_dir=str(tmp_path / "runs")))
         assert str(err.value) == message, script
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("flags", [{"batch_size": 1, "use_rnd": False}, {"batch_size": 1, "num_exploration_steps": 0},
+                                   {"batch_size": 1, "dataset_id": "a/b-v0"}], ids=["no RND", "no phase", "dataset"])
+def test_a_batch_of_one_is_fine_where_no_bonus_is_normalised(flags, tmp_path):
+    for module in SCRIPTS.values():
+        module.check_args(module.Args(**flags, runs_dir=str(tmp_path / "runs")))  # raises nothing
+
+
+def test_a_dataset_from_another_maze_is_refused(tmp_path, monkeypatch):
+    """The four mazes share their spaces, so only the env id that the dataset records tells their data apart."""
+    import minari
+
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    env = rnd_cql.make_env("PointmassEasy-v0")
+    buffer = rnd_cql.ReplayBuffer(2, 300)
+    obs, _ = env.reset(seed=0)
+    for _ in range(300):
+        next_obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+        buffer.add(obs, next_obs, 0, reward, terminated, truncated)
+        obs = env.reset()[0] if terminated or truncated else next_obs
+    buffer.to_minari("test/easy-v0", env)
+    assert minari.load_dataset("test/easy-v0").env_spec.id == "PointmassEasy-v0"
+    for script, module in SCRIPTS.items():
+        assert module.ReplayBuffer.from_minari("test/easy-v0", module.make_env("PointmassEasy-v0")).size == 300
+        with pytest.raises(module.ConfigError) as err:
+            module.ReplayBuffer.from_minari("test/easy-v0", module.make_env("PointmassHard-v0"))
+        assert str(err.value) == "--dataset-id 'test/easy-v0' was collected on PointmassEasy-v0, not on --env-id " \
+                                 "PointmassHard-v0", script
+
+
+def test_a_bound_of_float32_max_leaves_the_input_unscaled():
+    """A Box whose bound is float32's max (a common stand-in for none) must not scale that input to a constant."""
+    import gymnasium as gym
+    import torch
+
+    big = np.finfo(np.float32).max
+    space = gym.spaces.Box(np.array([-big, 0.0], np.float32), np.array([big, 10.0], np.float32))
+    for module in SCRIPTS.values():
+        torch.manual_seed(0)
+        net = module.FourierMLP(space, 3, 8, 4, 1.0)
+        torch.manual_seed(0)
+        B = 2 * np.pi * torch.randn(2, 4)
+        z = torch.tensor([[3.0, 5.0]]) * torch.tensor([1.0, 0.1]) @ B  # raw first input, second scaled to [0, 1]
+        assert torch.allclose(net.weight[:4] @ torch.tensor([3.0, 5.0]) + net.phase[:4], z[0], atol=1e-4)
