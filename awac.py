@@ -762,6 +762,10 @@ def train(args: Args) -> dict:
                     if bad:
                         status, reason = "diverged", f"losses/{bad[0]} is {values[bad[0]]} at step {global_step}"
                         break
+                    if not all(p.isfinite().all() for m in (critic, actor) for p in m.parameters()):
+                        status = "diverged"
+                        reason = f"a parameter of the critic or the actor is not finite at step {global_step}"
+                        break  # the step after a finite loss made it so: last_good keeps the model before
                     last_good = snapshot()
                     for k, v in values.items():
                         writer.add_scalar(f"{'exploration' if k == 'rnd_bonus' else 'losses'}/{k}", v, global_step)
@@ -786,7 +790,11 @@ def train(args: Args) -> dict:
                   f"(--extend-exploration), so the critic and the actor took {num_updates} updates")
     if args.save_dataset_id is not None and phase_end is None and status == "completed":
         rb.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
-    ev = evaluate_and_log(global_step, max(100, args.eval_episodes), exploring)
+    try:
+        ev = evaluate_and_log(global_step, max(100, args.eval_episodes), exploring)
+    except KeyboardInterrupt:  # a second Ctrl-C, or one after the last step: the summary is still written
+        status, reason = "interrupted", f"KeyboardInterrupt in the final evaluation, after step {global_step}"
+        ev = dict.fromkeys(("return_mean", "return_std", "success_rate", "normalized_score"))
     if args.save_model or status == "diverged":
         torch.save(snapshot(), run_dir / "model.pt.tmp")
         os.replace(run_dir / "model.pt.tmp", run_dir / "model.pt")

@@ -753,6 +753,9 @@ def train(args: Args) -> dict:
                 if bad:
                     status, reason = "diverged", f"losses/{bad[0]} is {values[bad[0]]} at step {step}"
                     break
+                if not all(p.isfinite().all() for m in models.values() for p in m.parameters()):
+                    status, reason = "diverged", f"a parameter of Q, V or the policy is not finite at step {step}"
+                    break  # the step after a finite loss made it so: good_state keeps the model before
                 good_state = copy.deepcopy({k: m.state_dict() for k, m in models.items()})
                 for k, v in values.items():
                     writer.add_scalar(f"exploration/{k}" if k == "rnd_bonus" else f"losses/{k}", v, step)
@@ -779,7 +782,11 @@ def train(args: Args) -> dict:
                   f"(--extend-exploration), so Q, V and the policy took {num_updates} updates")
     if args.save_dataset_id and phase_end is None and status == "completed":
         buffer.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
-    final = run_eval(max(100, args.eval_episodes), step, exploring)
+    try:
+        final = run_eval(max(100, args.eval_episodes), step, exploring)
+    except KeyboardInterrupt:  # a second Ctrl-C, or one after the last step: the summary is still written
+        status, reason = "interrupted", f"KeyboardInterrupt in the final evaluation, after step {step}"
+        final = dict.fromkeys(("return_mean", "return_std", "success_rate", "normalized_score"))
     if args.save_model or status == "diverged":
         torch.save({**{k: m.state_dict() for k, m in models.items()}, "args": dataclasses.asdict(args)},
                    run_dir / "model.pt.tmp")

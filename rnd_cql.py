@@ -711,6 +711,9 @@ def train(args: Args) -> dict:
                 if bad:
                     status, reason = "diverged", f"losses/{bad[0]} is {values[bad[0]]} at step {step}"
                     break
+                if not all(p.isfinite().all() for p in exploit_q.parameters()):  # the step after a finite loss
+                    status, reason = "diverged", f"a parameter of the exploitation critic is not finite at step {step}"
+                    break
                 good_state = {k: v.clone() for k, v in exploit_q.state_dict().items()}
                 for k, v in values.items():
                     writer.add_scalar(f"exploration/{k}" if k == "rnd_bonus" else f"losses/{k}", v, step)
@@ -735,7 +738,12 @@ def train(args: Args) -> dict:
                   "(--extend-exploration), so the exploitation critic never collected")
     if args.save_dataset_id and phase_end is None and status == "completed":
         rb.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
-    final = run_eval(max(100, args.eval_episodes), global_step + 1, exploring)
+    steps_done = global_step + (status != "interrupted")
+    try:
+        final = run_eval(max(100, args.eval_episodes), steps_done, exploring)
+    except KeyboardInterrupt:  # a second Ctrl-C, or one after the last step: the summary is still written
+        status, reason = "interrupted", f"KeyboardInterrupt in the final evaluation, after step {steps_done}"
+        final = dict.fromkeys(("return_mean", "return_std", "success_rate", "normalized_score"))
     if args.save_model or status == "diverged":
         tmp = run_dir / "model.pt.tmp"
         torch.save({"exploit_q": exploit_q.state_dict(), "explore_q": explore_q.state_dict(),
@@ -744,12 +752,12 @@ def train(args: Args) -> dict:
     wall_time = time.time() - start_time
     summary = {
         "algorithm": "rnd_cql", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
-        "status": status, "reason": reason, "global_step": global_step + (status != "interrupted"),
+        "status": status, "reason": reason, "global_step": steps_done,
         "num_updates": num_updates, "first_goal_step": first_goal, "exploration_end_step": phase_end,
         **{k: final[k] for k in ("return_mean", "return_std", "success_rate", "normalized_score")},
         "eval_episodes": max(100, args.eval_episodes),
         "coverage": pointmass.coverage(args.env_id, rb.observations()) if is_pm else None,
-        "wall_time_s": wall_time, "sps": (global_step + 1) / wall_time, "updates_per_s": num_updates / wall_time,
+        "wall_time_s": wall_time, "sps": steps_done / wall_time, "updates_per_s": num_updates / wall_time,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
         "args": dataclasses.asdict(args), "run_dir": str(run_dir),
     }

@@ -151,3 +151,72 @@ def test_a_bound_of_float32_max_leaves_the_input_unscaled():
         B = 2 * np.pi * torch.randn(2, 4)
         z = torch.tensor([[3.0, 5.0]]) * torch.tensor([1.0, 0.1]) @ B  # raw first input, second scaled to [0, 1]
         assert torch.allclose(net.weight[:4] @ torch.tensor([3.0, 5.0]) + net.phase[:4], z[0], atol=1e-4)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_ctrl_c_in_the_final_evaluation_still_writes_the_summary(script, tmp_path, monkeypatch):
+    """A second Ctrl-C (the first one ends the loop and starts the final evaluation) must not lose summary.json."""
+    import json
+
+    module = SCRIPTS[script]
+    periodic = module.evaluate
+
+    def evaluate(net, env_id, n_episodes, *args, **kwargs):
+        if n_episodes >= 100:  # only the final evaluation has 100 episodes here
+            raise KeyboardInterrupt
+        return periodic(net, env_id, n_episodes, *args, **kwargs)
+
+    monkeypatch.setattr(module, "evaluate", evaluate)
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+    summary = module.train(module.Args(env_id="PointmassEasy-v0", total_steps=600, num_exploration_steps=300,
+                                       learning_starts=100, batch_size=32, rnd_hidden=32, eval_every=300,
+                                       eval_episodes=5, progress=False, runs_dir=str(tmp_path / "runs")))
+    written = json.loads((tmp_path / "runs" / summary["run_dir"].split("/")[-1] / "summary.json").read_text())
+    assert written["status"] == "interrupted" and written["global_step"] == 600
+    assert written["reason"] == "KeyboardInterrupt in the final evaluation, after step 600"
+    assert written["return_mean"] is None and written["normalized_score"] is None
+
+
+PARAMETERS = {"rnd_cql": "the exploitation critic", "awac": "the critic or the actor", "iql": "Q, V or the policy"}
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_a_step_to_nan_after_a_finite_loss_is_caught_and_not_kept(script, tmp_path, monkeypatch):
+    """The losses read at a log step come from before that step's update: the parameters are checked too, so the
+    model kept as the last good one is never the nan one."""
+    import json
+
+    import torch
+
+    module = SCRIPTS[script]
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+    env = module.make_env("PointmassEasy-v0")
+    buffer = module.ReplayBuffer(2, 300)
+    obs, _ = env.reset(seed=0)
+    for _ in range(300):
+        next_obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+        buffer.add(obs, next_obs, env.action_space.sample(), reward, terminated, truncated)
+        obs = env.reset()[0] if terminated or truncated else next_obs
+    buffer.to_minari("test/nan-v0", env)
+    step, calls = torch.optim.Adam.step, {"n": 0}
+
+    def step_then_nan(self, *args, **kwargs):  # the 200th and last update leaves its network's weights nan
+        out = step(self, *args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 200:
+            with torch.no_grad():
+                for p in self.param_groups[0]["params"]:
+                    p.fill_(float("nan"))
+        return out
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step_then_nan)
+    summary = module.train(module.Args(env_id="PointmassEasy-v0", dataset_id="test/nan-v0", total_steps=200,
+                                       train_frequency=1, batch_size=32, eval_every=1000, eval_episodes=5,
+                                       progress=False, runs_dir=str(tmp_path / "runs")))
+    assert calls["n"] == 200 and summary["status"] == "diverged"
+    assert summary["reason"] == f"a parameter of {PARAMETERS[script]} is not finite at step 200"
+    model = torch.load(tmp_path / "runs" / summary["run_dir"].split("/")[-1] / "model.pt", weights_only=False)
+    tensors = [v for part in model.values() if isinstance(part, dict) for v in part.values() if torch.is_tensor(v)]
+    assert tensors and all(v.isfinite().all() for v in tensors)
+    assert json.loads((tmp_path / "runs" / summary["run_dir"].split("/")[-1] / "summary.json").read_text())["status"] \
+        == "diverged"
