@@ -57,6 +57,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import sys
 import time
 import warnings
@@ -113,7 +114,7 @@ class Args:
     """write the exploration phase's data as this Minari dataset when the phase ends"""
     # exploration
     use_rnd: bool = True
-    """add the RND bonus to the exploration critic's reward, its weight falling linearly 1 -> 0"""
+    """add the RND bonus to the explorer's reward, its weight falling linearly 1 -> 0 (see --extend-exploration)"""
     num_exploration_steps: int = 10_000
     """length N of the exploration phase, in which the exploration critic collects (longer: --extend-exploration)"""
     extend_exploration: bool = True
@@ -379,6 +380,7 @@ class ReplayBuffer:
     def to_minari(self, dataset_id: str, env: gym.Env) -> "minari.MinariDataset":
         import minari
         from minari.data_collector import EpisodeBuffer
+        from minari.storage import get_dataset_path
 
         d, t = self.d, self.table[:self.size]
         ends = np.flatnonzero(t[:, 2 * d + 2] + t[:, 2 * d + 3]) + 1
@@ -394,11 +396,17 @@ class ReplayBuffer:
                 id=i, observations=np.concatenate([rows[:, :d], rows[-1:, d:2 * d]]),
                 actions=rows[:, 2 * d].astype(np.int64), rewards=rows[:, 2 * d + 1].astype(np.float64),
                 terminations=terminations, truncations=truncations))
-        script = Path(__file__).name
-        with warnings.catch_warnings():  # minari asks for an author, an e-mail, a permalink... on stderr
-            warnings.simplefilter("ignore", UserWarning)
-            return minari.create_dataset_from_buffers(dataset_id, episodes, env=env.spec, algorithm_name=script,
-                                                      description=f"{self.size} transitions collected by {script}")
+        script, path = Path(__file__).name, get_dataset_path(dataset_id)
+        new = not path.exists()
+        try:
+            with warnings.catch_warnings():  # minari asks for an author, an e-mail, a permalink... on stderr
+                warnings.simplefilter("ignore", UserWarning)
+                return minari.create_dataset_from_buffers(dataset_id, episodes, env=env.spec, algorithm_name=script,
+                                                          description=f"{self.size} transitions collected by {script}")
+        except BaseException:  # Ctrl-C or an error mid-write: no half-written dataset is left under the id
+            if new:
+                shutil.rmtree(path, ignore_errors=True)
+            raise
 
 
 def check_new_dataset_id(dataset_id: str) -> None:

@@ -220,3 +220,34 @@ def test_a_step_to_nan_after_a_finite_loss_is_caught_and_not_kept(script, tmp_pa
     assert tensors and all(v.isfinite().all() for v in tensors)
     assert json.loads((tmp_path / "runs" / summary["run_dir"].split("/")[-1] / "summary.json").read_text())["status"] \
         == "diverged"
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_an_interrupted_dataset_write_leaves_no_half_dataset(script, tmp_path, monkeypatch):
+    """Ctrl-C while Minari writes --save-dataset-id removes what it wrote; an older dataset is never touched."""
+    import minari
+    from minari.storage import get_dataset_path
+
+    module = SCRIPTS[script]
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    env = module.make_env("PointmassEasy-v0")
+    buffer = module.ReplayBuffer(2, 10)
+    obs, _ = env.reset(seed=0)
+    for _ in range(10):
+        next_obs, reward, terminated, truncated, _ = env.step(0)
+        buffer.add(obs, next_obs, 0, reward, terminated, truncated)
+        obs = next_obs
+
+    def interrupted_write(dataset_id, *args, **kwargs):
+        (get_dataset_path(dataset_id) / "data").mkdir(parents=True, exist_ok=True)
+        (get_dataset_path(dataset_id) / "data" / "main_data.hdf5").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(minari, "create_dataset_from_buffers", interrupted_write)
+    with pytest.raises(KeyboardInterrupt):
+        buffer.to_minari("test/half-v0", env)
+    assert not get_dataset_path("test/half-v0").exists()
+    (get_dataset_path("test/old-v0") / "data").mkdir(parents=True)  # written earlier, by someone else
+    with pytest.raises(KeyboardInterrupt):
+        buffer.to_minari("test/old-v0", env)
+    assert (get_dataset_path("test/old-v0") / "data").is_dir()
