@@ -545,7 +545,13 @@ def check_collect(args: Collect) -> str:
     dataset_id = args.dataset_id or f"pointmass/{args.env_id[9:-3].lower()}-{args.policy}-v0"
     if not re.fullmatch(r"([-\w]+/)*[-\w]+?-v\d+", dataset_id):
         raise ValueError(f"--dataset-id: {dataset_id!r} must look like [namespace/]name-vN, e.g. pointmass/{maze}-v0")
+    from minari.dataset.minari_dataset import parse_dataset_id
     from minari.storage import get_dataset_path
+
+    try:  # Minari's own rules too (a namespace of two characters or more...), or it refuses after the collection
+        parse_dataset_id(dataset_id)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"--dataset-id: {err}") from None
 
     if get_dataset_path(dataset_id).exists():
         raise ValueError(f"--dataset-id: {dataset_id!r} already exists at {get_dataset_path(dataset_id)}; "
@@ -751,7 +757,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     returns = [ep["rewards"].sum() for ep in episodes
                if ep["terminations"][-1] or len(ep["rewards"]) == HORIZONS[cmd.env_id]]
     print(f"wrote {dataset_id}: {dataset.total_steps} steps, {dataset.total_episodes} episodes, "
-          f"mean return of complete episodes {np.mean(returns):.2f}, in {time.perf_counter() - t0:.1f} s")
+          f"mean return of complete episodes {f'{np.mean(returns):.2f}' if returns else '- (none complete)'}, "
+          f"in {time.perf_counter() - t0:.1f} s")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -313,6 +313,21 @@ def test_existing_dataset_id_is_refused_and_left_untouched(minari_dir):
     assert (target / "keep.txt").read_text() == "precious"
 
 
+def test_a_dataset_id_that_minari_would_refuse_is_refused_before_collecting(minari_dir):
+    """A one-character namespace passes a simple [namespace/]name-vN pattern, but not Minari 0.5's own rules."""
+    proc = collect("--env-id", "PointmassEasy-v0", "--steps", "100", "--dataset-id", "t/easy-v0", env=os.environ)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("pointmass.py collect: error: --dataset-id")
+    assert not minari_dir.exists() or not any(minari_dir.rglob("*.hdf5"))
+
+
+def test_a_collection_without_a_complete_episode_says_so(minari_dir):
+    """500 steps over 100 sub-envs are 5 steps each: no Medium episode (horizon 150) ends, and none is averaged."""
+    proc = collect("--env-id", "PointmassMedium-v0", "--steps", "500", "--dataset-id", "test/short-v0", env=os.environ)
+    assert proc.returncode == 0 and "mean return of complete episodes - (none complete)" in proc.stdout
+    assert "Warning" not in proc.stderr
+
+
 def test_show_prints_every_maze_and_reference_returns():
     out = subprocess.run([sys.executable, str(ROOT / "pointmass.py")], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
