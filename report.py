@@ -2,8 +2,8 @@
 
 Reads every run directory under the given paths (a run directory holds the
 `summary.json` and TensorBoard event file that `rnd_cql.py`, `awac.py` and
-`iql.py` write), groups runs by (algorithm, env_id, exp_name) and writes to
-`--out` (default `results/`):
+`iql.py` write), groups runs by (algorithm, env_id, exp_name and the flags
+that change what a run computes) and writes to `--out` (default `results/`):
 
 - `results.md`: the machines that computed the runs (summary.json `machine`),
   the results table (normalised score as IQM and mean with 95%
@@ -27,9 +27,11 @@ Naming conventions the grouping relies on (benchmark.sh follows them):
 
 A run whose summary.json or event file is missing or corrupt, or that was
 interrupted, is listed under "Skipped runs" with the reason; the report is
-still written. Of several runs with the same (algorithm, env, exp_name, seed)
-only the newest counts, so re-running a failed benchmark job does not
-double-count a seed.
+still written. Of several runs with the same (algorithm, env, exp_name, flags,
+seed) only the newest counts, so re-running a failed benchmark job does not
+double-count a seed. Runs of one exp_name with other flags (`python awac.py
+--lam 1`, then `--lam 10`) are neither merged nor superseded: each setting is
+its own row, named after the flags that tell it apart ("awac (--lam 1.0)").
 
 Usage:
     python report.py runs/full --out results
@@ -237,6 +239,16 @@ def run_time(run: Run) -> float:
     return float(m["time"]) if m else (run.path / "summary.json").stat().st_mtime
 
 
+# flags that say how a run was executed or named, not what it computed
+RUN_FIELDS = frozenset({"seed", "exp_name", "runs_dir", "progress", "save_model", "cuda", "num_threads",
+                        "torch_deterministic"})
+
+
+def setting(run: Run) -> tuple:
+    """The flags that change what a run computes: runs of one name but other flags are never merged."""
+    return tuple(sorted((k, json.dumps(v)) for k, v in run.summary["args"].items() if k not in RUN_FIELDS))
+
+
 def load_runs(paths: list[Path]) -> tuple[list[Run], list[tuple[Path, str]]]:
     """All usable runs and, for each unusable one, its directory and the reason."""
     runs, skipped = [], []
@@ -248,7 +260,7 @@ def load_runs(paths: list[Path]) -> tuple[list[Run], list[tuple[Path, str]]]:
     newest: dict[tuple, Run] = {}
     for run in sorted(runs, key=run_time):
         s = run.summary
-        key = (s["algorithm"], s["env_id"], s["exp_name"], s["seed"])
+        key = (s["algorithm"], s["env_id"], s["exp_name"], setting(run), s["seed"])
         if key in newest:
             skipped.append((newest[key].path, f"superseded by the newer run {run.path.name}"))
         newest[key] = run
@@ -297,11 +309,22 @@ def exp_order(exp_name: str) -> tuple:
 
 
 def group_runs(runs: list[Run]) -> dict[tuple[str, str, str], list[Run]]:
-    """(algorithm, env_id, exp_name) -> runs sorted by seed, groups in table order."""
-    groups: dict[tuple[str, str, str], list[Run]] = {}
+    """(algorithm, env_id, exp_name) -> runs sorted by seed, groups in table order. Runs of one name whose flags
+    differ (`python awac.py --lam 1`, then `--lam 10`) form one group per setting, each named after the flags
+    that tell it apart: "awac (--lam 1.0)"."""
+    by_setting: dict[tuple, list[Run]] = {}
     for run in runs:
         s = run.summary
-        groups.setdefault((s["algorithm"], s["env_id"], s["exp_name"]), []).append(run)
+        by_setting.setdefault((s["algorithm"], s["env_id"], s["exp_name"], setting(run)), []).append(run)
+    groups: dict[tuple[str, str, str], list[Run]] = {}
+    for (algorithm, env_id, exp_name, flags), members in by_setting.items():
+        settings = [dict(k[3]) for k in by_setting if k[:3] == (algorithm, env_id, exp_name)]
+        varying = sorted({k for s in settings for k in s if len({s2.get(k) for s2 in settings}) > 1})
+        if varying:  # this setting's value of every flag that varies under the name: one label per setting
+            exp_name += " (" + ", ".join(f"--{k.replace('_', '-')} "
+                                         f"{json.loads(dict(flags)[k]) if k in dict(flags) else 'unset'}"
+                                         for k in varying) + ")"
+        groups[(algorithm, env_id, exp_name)] = members
     ordered = sorted(groups, key=lambda k: sort_key(k[1], k[0], k[2]))
     return {k: sorted(groups[k], key=lambda r: r.summary["seed"]) for k in ordered}
 

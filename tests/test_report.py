@@ -295,3 +295,25 @@ def test_no_runs_or_a_file_as_out_writes_nothing(tmp_path, capsys):
             report.main(argv)
         assert exc.value.code == 2 and message in capsys.readouterr().err
     assert (out / "results.md").read_text() == "the last report" and len(list(out.iterdir())) == 1
+
+
+def test_runs_of_one_name_with_other_flags_are_neither_merged_nor_superseded(tmp_path):
+    """`python awac.py --lam 1`, then `--lam 10`, both named awac: two rows, each named after its flag."""
+    runs = tmp_path / "runs"
+    for seed, score in ((1, 80.0), (2, 90.0)):
+        make_run(runs, "awac", EASY, seed, score, args={"lam": 1.0}, unix_time=1_700_000_000 + seed)
+    make_run(runs, "awac", EASY, 1, 20.0, args={"lam": 10.0}, unix_time=1_700_000_100)  # newer, same seed
+    result = build(runs, tmp_path / "out")
+    rows = {r["exp_name"]: r for r in result["groups"] if r["algorithm"] == "awac"}
+    assert set(rows) == {"awac (--lam 1.0)", "awac (--lam 10.0)"}
+    assert rows["awac (--lam 1.0)"]["runs"] == 2 and rows["awac (--lam 10.0)"]["runs"] == 1
+    assert "superseded" not in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_a_newer_run_of_the_same_flags_still_supersedes(tmp_path):
+    runs = tmp_path / "runs"
+    old = make_run(runs, "awac", EASY, 1, 20.0, args={"lam": 1.0}, unix_time=1_700_000_000)
+    make_run(runs, "awac", EASY, 1, 80.0, args={"lam": 1.0}, unix_time=1_700_000_100)
+    result = build(runs, tmp_path / "out")
+    assert [r["exp_name"] for r in result["groups"] if r["algorithm"] == "awac"] == ["awac"]
+    assert f"`{old}`: superseded by the newer run" in (tmp_path / "out" / "results.md").read_text()
