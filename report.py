@@ -356,7 +356,11 @@ def bootstrap(scores: list[np.ndarray], func: Callable, reps: int, seed: int) ->
 
 
 def iqm_and_mean(*tasks: np.ndarray) -> np.ndarray:
-    pooled = np.concatenate([t.ravel() for t in tasks])
+    """IQM and mean over tasks (mazes) that weigh the same whatever their numbers of seeds: each task's runs are
+    repeated up to the least common multiple of the counts, so a half-finished grid does not let its most-seeded
+    maze dominate; with equal counts this is rliable's aggregate_iqm and aggregate_mean."""
+    n = math.lcm(*(t.size for t in tasks))
+    pooled = np.concatenate([np.repeat(t.ravel(), n // t.size) for t in tasks])
     return np.array([iqm(pooled), pooled.mean()])
 
 

@@ -317,3 +317,23 @@ def test_a_newer_run_of_the_same_flags_still_supersedes(tmp_path):
     result = build(runs, tmp_path / "out")
     assert [r["exp_name"] for r in result["groups"] if r["algorithm"] == "awac"] == ["awac"]
     assert f"`{old}`: superseded by the newer run" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_every_maze_weighs_the_same_in_the_aggregate_whatever_its_seeds(tmp_path):
+    """A half-finished grid: Easy has 5 seeds at 100, Hard 1 seed at 0. Pooling the runs would give a mean of 83.3
+    and an IQM of 100 (Hard trimmed away); per maze, as rliable's aggregate_mean does, both are 50."""
+    runs = tmp_path / "runs"
+    for seed in range(1, 6):
+        make_run(runs, "iql", EASY, seed, 100.0)
+    make_run(runs, "iql", HARD, 1, 0.0)
+    result = build(runs, tmp_path / "out")
+    (row,) = [r for r in result["aggregate"] if r["method"] == "iql"]
+    assert row["score_mean"] == pytest.approx(50.0) and row["score_iqm"] == pytest.approx(50.0)
+
+
+def test_equal_seeds_aggregate_as_rliable_does():
+    tasks = [np.array([[10.0], [20.0], [30.0], [40.0]]), np.array([[0.0], [100.0], [50.0], [70.0]])]
+    matrix = np.hstack(tasks)  # rliable's (runs, tasks) score matrix
+    from rliable import metrics
+
+    assert report.iqm_and_mean(*tasks) == pytest.approx([metrics.aggregate_iqm(matrix), metrics.aggregate_mean(matrix)])
