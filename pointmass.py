@@ -213,6 +213,8 @@ class PointmassEnv(gym.Env):
         return self._obs(), {}
 
     def step(self, action):
+        if not 0 <= int(action) < len(self._moves):  # a negative index would wrap around to another action
+            raise ValueError(f"action must be one of 0..{len(self._moves) - 1}, got {action}")
         dr, dc = self._moves[int(action)]
         if self.action_noise > 0:
             nr, nc = self.np_random.normal(0.0, self.action_noise, 2).tolist()
@@ -268,6 +270,8 @@ class PointmassVectorEnv(gym.vector.VectorEnv):
 
     def step(self, actions):
         actions = np.asarray(actions, dtype=np.intp)
+        if actions.size and not 0 <= actions.min() <= actions.max() < len(ACTIONS):
+            raise ValueError(f"actions must be in 0..{len(ACTIONS) - 1}, got {actions.min()}..{actions.max()}")
         live = ~self._autoreset
         vel = ACTIONS[actions[live]]
         if self.action_noise > 0:

@@ -336,3 +336,16 @@ def test_show_prints_every_maze_and_reference_returns():
     # Easy: 9 free cells of Maze5x5, each split in 2x2; the radius-2 disc around (9, 9) holds rows and
     # columns 8-9 entirely (farthest corner at distance sqrt(2))
     assert "PointmassEasy-v0" in out and "36 free cells, 4 of them wholly inside the goal disc" in out
+
+
+@pytest.mark.parametrize("bad", [-1, 5])
+def test_an_action_outside_the_space_is_refused_not_wrapped(bad):
+    """ACTIONS[-1] is +x: without a check, action -1 would quietly move right in both envs."""
+    env = gym.make("PointmassEasy-v0")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action"):
+        env.unwrapped.step(bad)
+    envs = gym.make_vec("PointmassEasy-v0", num_envs=3)
+    envs.reset(seed=0)
+    with pytest.raises(ValueError, match="actions must be in 0..4"):
+        envs.step(np.array([0, bad, 1]))
