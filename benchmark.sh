@@ -46,6 +46,11 @@
 #   RUN_AWAC=0 RUN_IQL=0 EXPL_ENV_NAME=PointmassMedium-v0 ./benchmark.sh
 #   EXPL_EXTRA_FLAGS="--unsupervised_exploration" ./benchmark.sh
 set -euo pipefail
+# wait -n needs bash 4.3 and an empty array under set -u 4.4; macOS ships 3.2 (brew install bash gives a newer one)
+if (( BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4) )); then
+  echo "benchmark.sh: error: needs bash 4.4 or newer, this is $BASH_VERSION" >&2
+  exit 2
+fi
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 PROG=benchmark.sh
