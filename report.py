@@ -23,6 +23,9 @@ Naming conventions the grouping relies on (benchmark.sh follows them):
   `rnd_cql_numsteps<v>`, optionally followed by `_<variant>` (e.g. `_unsup`);
   the swept value itself is read from summary["args"].
 - coverage: exp_name `<anything>_unsup_rnd` against `<anything>_unsup_random`.
+- the course's names of the README's command lines (`q1_env1_rnd`, `q2_alpha0.02`,
+  `q4_awac_easy_unsupervised_lam0.1`, `q5_medium_supervised_lam0.1_tau0.9`...)
+  count as the matching sweep or coverage runs; `q3_...` are main runs.
 - everything else (e.g. the defaults `rnd_cql`, `awac`, `iql`) is a main run.
 
 A run whose summary.json or event file is missing or corrupt, or that was
@@ -126,6 +129,25 @@ SWEEP_RE = re.compile(
     r"(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?:_(?P<variant>.+))?$"
 )
 COVERAGE_RE = re.compile(r"^(?P<base>.+)_unsup_(?P<side>rnd|random)$")
+# the course's own exp names (README, "The course's experiments"), read as benchmark.sh's names for them
+_ALPHA, _MODE = {"dqn": "0", "cql": "0.1"}, {"unsupervised": "_unsup", "supervised": ""}
+COURSE_NAMES = [
+    (re.compile(r"^q1_(env\d+)_(rnd|random)$"), lambda m: f"q1_{m[1]}_unsup_{m[2]}"),
+    (re.compile(r"^q2_(dqn|cql)$"), lambda m: f"rnd_cql_alpha{_ALPHA[m[1]]}"),
+    (re.compile(r"^q2_alpha(.+)$"), lambda m: f"rnd_cql_alpha{m[1]}"),
+    (re.compile(r"^q2_(dqn|cql)_numsteps_(\d+)$"), lambda m: f"rnd_cql_numsteps{m[2]}_alpha{_ALPHA[m[1]]}"),
+    (re.compile(r"^q4_awac_.+?_(unsupervised|supervised)_lam(.+)$"), lambda m: f"awac_lam{m[2]}{_MODE[m[1]]}"),
+    (re.compile(r"^q5_.+?_(unsupervised|supervised)_lam[^_]+_tau(.+)$"), lambda m: f"iql_tau{m[2]}{_MODE[m[1]]}"),
+]
+
+
+def canonical(exp_name: str) -> str:
+    """A course exp name (q4_awac_easy_unsupervised_lam0.1) as benchmark.sh's (awac_lam0.1_unsup); others as is."""
+    for pattern, name in COURSE_NAMES:
+        m = pattern.match(exp_name)
+        if m:
+            return name(m)
+    return exp_name
 
 
 @dataclasses.dataclass
@@ -272,10 +294,10 @@ def load_runs(paths: list[Path]) -> tuple[list[Run], list[tuple[Path, str]]]:
 
 def category(exp_name: str) -> tuple[str, str]:
     """('sweep', sweep name) | ('coverage', 'rnd'/'random') | ('main', '')."""
-    m = SWEEP_RE.match(exp_name)
+    m = SWEEP_RE.match(canonical(exp_name))
     if m:
         return "sweep", m["prefix"]
-    m = COVERAGE_RE.match(exp_name)
+    m = COVERAGE_RE.match(canonical(exp_name))
     if m:
         return "coverage", m["side"]
     return "main", ""
@@ -304,7 +326,7 @@ def sort_key(env_id: str, algorithm: str = "", exp_name: str = "") -> tuple:
 
 def exp_order(exp_name: str) -> tuple:
     # sweep members in numeric order of their value (awac_lam2 before awac_lam10)
-    m = SWEEP_RE.match(exp_name)
+    m = SWEEP_RE.match(canonical(exp_name))
     return (m["prefix"], m["variant"] or "", float(m["value"])) if m else (exp_name, "", 0.0)
 
 
@@ -530,7 +552,7 @@ def coverage_rows(groups: dict) -> list[dict]:
         kind, side = category(exp_name)
         if kind != "coverage":
             continue
-        base = COVERAGE_RE.match(exp_name)["base"]
+        base = COVERAGE_RE.match(canonical(exp_name))["base"]
         row = table.setdefault((env_id, base), {"env_id": env_id, "experiment": base})
         values = [r.summary["coverage"] for r in runs if r.summary["coverage"] is not None]
         row[side] = {
@@ -575,7 +597,7 @@ def sweep_rows(groups: dict, reps: int, seed: int) -> dict[str, list[dict]]:
     """Sweep name -> one row per (maze, variant, value): mean normalised score over seeds with 95% CI."""
     out: dict[str, list[dict]] = {}
     for (algorithm, env_id, exp_name), runs in groups.items():
-        m = SWEEP_RE.match(exp_name)
+        m = SWEEP_RE.match(canonical(exp_name))
         if m is None:
             continue
         sweep = SWEEPS[m["prefix"]]

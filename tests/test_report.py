@@ -337,3 +337,30 @@ def test_equal_seeds_aggregate_as_rliable_does():
     from rliable import metrics
 
     assert report.iqm_and_mean(*tasks) == pytest.approx([metrics.aggregate_iqm(matrix), metrics.aggregate_mean(matrix)])
+
+
+@pytest.mark.parametrize("course, ours", [
+    ("q1_env1_rnd", "q1_env1_unsup_rnd"), ("q1_env2_random", "q1_env2_unsup_random"),
+    ("q2_dqn", "rnd_cql_alpha0"), ("q2_cql", "rnd_cql_alpha0.1"), ("q2_alpha0.02", "rnd_cql_alpha0.02"),
+    ("q2_cql_numsteps_5000", "rnd_cql_numsteps5000_alpha0.1"),
+    ("q2_dqn_numsteps_15000", "rnd_cql_numsteps15000_alpha0"),
+    ("q4_awac_easy_unsupervised_lam0.1", "awac_lam0.1_unsup"), ("q4_awac_medium_supervised_lam20", "awac_lam20"),
+    ("q5_easy_unsupervised_lam0.1_tau0.95", "iql_tau0.95_unsup"), ("q5_medium_supervised_lam0.1_tau0.5", "iql_tau0.5"),
+    ("q3_medium_dqn", "q3_medium_dqn"), ("iql", "iql")])
+def test_the_course_names_read_as_the_benchmarks(course, ours):
+    assert report.canonical(course) == ours
+
+
+def test_the_readmes_course_commands_make_sweeps_and_coverage(tmp_path):
+    """Runs named as in the README's course command lines land in the sweep and coverage tables, not the main one."""
+    runs = tmp_path / "runs"
+    for lam, score in [(0.1, 10.0), (1, 50.0)]:
+        make_run(runs, "awac", EASY, 1, score, exp_name=f"q4_awac_easy_unsupervised_lam{lam}", args={"lam": float(lam)})
+    make_run(runs, "rnd_cql", EASY, 1, 5.0, exp_name="q1_env1_rnd", coverage=0.9)
+    make_run(runs, "rnd_cql", EASY, 1, 5.0, exp_name="q1_env1_random", coverage=0.5)
+    make_run(runs, "rnd_cql", MEDIUM, 1, 70.0, exp_name="q3_medium_cql")
+    result = build(runs, tmp_path / "out")
+    assert [(r["variant"], r["value"]) for r in result["sweeps"]["awac_lam"]] == [("unsup", 0.1), ("unsup", 1.0)]
+    (cov,) = result["coverage"]
+    assert cov["rnd"]["coverage"] == pytest.approx(0.9) and cov["random"]["coverage"] == pytest.approx(0.5)
+    assert [r["exp_name"] for r in result["groups"] if r["category"] == "main"] == ["q3_medium_cql"]
