@@ -213,9 +213,10 @@ class PointmassEnv(gym.Env):
         return self._obs(), {}
 
     def step(self, action):
-        if not 0 <= int(action) < len(self._moves):  # a negative index would wrap around to another action
+        a = int(action)
+        if not 0 <= a < len(self._moves):  # a negative index would wrap around to another action
             raise ValueError(f"action must be one of 0..{len(self._moves) - 1}, got {action}")
-        dr, dc = self._moves[int(action)]
+        dr, dc = self._moves[a]
         if self.action_noise > 0:
             nr, nc = self.np_random.normal(0.0, self.action_noise, 2).tolist()
             dr, dc = dr + nr, dc + nc

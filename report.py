@@ -294,10 +294,11 @@ def load_runs(paths: list[Path]) -> tuple[list[Run], list[tuple[Path, str]]]:
 
 def category(exp_name: str) -> tuple[str, str]:
     """('sweep', sweep name) | ('coverage', 'rnd'/'random') | ('main', '')."""
-    m = SWEEP_RE.match(canonical(exp_name))
+    name = canonical(exp_name)
+    m = SWEEP_RE.match(name)
     if m:
         return "sweep", m["prefix"]
-    m = COVERAGE_RE.match(canonical(exp_name))
+    m = COVERAGE_RE.match(name)
     if m:
         return "coverage", m["side"]
     return "main", ""
@@ -342,9 +343,9 @@ def group_runs(runs: list[Run]) -> dict[tuple[str, str, str], list[Run]]:
     for (algorithm, env_id, exp_name, flags), members in by_setting.items():
         settings = [dict(k[3]) for k in by_setting if k[:3] == (algorithm, env_id, exp_name)]
         varying = sorted({k for s in settings for k in s if len({s2.get(k) for s2 in settings}) > 1})
+        own = dict(flags)
         if varying:  # this setting's value of every flag that varies under the name: one label per setting
-            exp_name += " (" + ", ".join(f"--{k.replace('_', '-')} "
-                                         f"{json.loads(dict(flags)[k]) if k in dict(flags) else 'unset'}"
+            exp_name += " (" + ", ".join(f"--{k.replace('_', '-')} {json.loads(own[k]) if k in own else 'unset'}"
                                          for k in varying) + ")"
         groups[(algorithm, env_id, exp_name)] = members
     ordered = sorted(groups, key=lambda k: sort_key(k[1], k[0], k[2]))

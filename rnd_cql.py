@@ -264,9 +264,9 @@ class FourierMLP(nn.Module):
         super().__init__()
         # a bound of 1e6 or more (often float32's max, standing for "none") is ignored: it would scale x to a constant
         finite = (np.abs(space.low) < 1e6) & (np.abs(space.high) < 1e6)
-        low = torch.tensor(np.where(finite, space.low, 0.0), dtype=torch.float32)
-        span = np.where(finite, space.high, 1.0) - np.where(finite, space.low, 0.0)
-        scale = torch.tensor(np.where(finite, 1.0 / (span + 1e-8), 1.0), dtype=torch.float32)
+        low, high = np.where(finite, space.low, 0.0), np.where(finite, space.high, 1.0)
+        scale = torch.tensor(np.where(finite, 1.0 / (high - low + 1e-8), 1.0), dtype=torch.float32)
+        low = torch.tensor(low, dtype=torch.float32)
         B = 2 * np.pi * sigma * torch.randn(space.shape[0], n_features)
         # z = ((obs - low) * scale) @ B is affine in obs and cos z = sin(z + pi/2), so the features are ONE
         # linear map and ONE sin: four fewer tensor ops per forward pass than sub, mul, matmul, sin, cos, cat
