@@ -43,6 +43,7 @@ ACTIONS = np.array([[0, 0], [0, -1], [0, 1], [-1, 0], [1, 0]], dtype=np.float64)
 SUBSTEPS = 10
 DT = 1.0 / SUBSTEPS
 ORACLE_RESOLUTION = 10  # planner grid cells per maze cell
+COLLECT_BYTES_PER_STEP = 200  # twice what `collect` was measured to hold per transition (peak 178 MB for 10**6)
 
 # The course's four mazes (its difficulty 0-3). Start and goal are in cell units after scaling.
 PRESETS = {
@@ -166,10 +167,37 @@ class Maze:
         j = np.clip((pos[:, 1] * k).astype(np.intp), 0, fd.shape[1] - 1)
         return fd[i, j]
 
-    def oracle_actions(self, obs: np.ndarray) -> np.ndarray:
-        """Greedy on the planner's distance after a noise-free one-step lookahead of each action."""
+    def oracle_actions(self, obs: np.ndarray, noise_free: bool = False) -> np.ndarray:
+        """Greedy on the planner's distance after a noise-free one-step lookahead of each action.
+
+        A float32 observation cannot tell which side of a cell border a position within its rounding error
+        (size * 2**-24 cells) lies on: sliding along a wall leaves c = 8 - 1e-14, read as 8 + 1e-7. There each
+        action is scored by its worse outcome from the free positions on either side. At a bend, moving on and
+        staying can tie; the action noise leaves such a tie, and REF_RETURNS come from this rule. `noise_free`
+        (an env with action_noise 0, where the tie would hold forever) ranks the actions by the nearest distance
+        two steps ahead, then one step ahead, then by the straight-line distance to the goal (the planner's
+        goal cells reach a little beyond the disc).
+        """
         pos = np.atleast_2d(obs).astype(np.float64) * (self.height, self.width)
-        after = np.stack([self.distance(self.move(pos, np.broadcast_to(a, pos.shape))) for a in ACTIONS], axis=1)
+        border, eps = np.round(pos), max(self.height, self.width) * 2.0**-24
+        near = np.abs(pos - border) < eps
+        starts = [pos]
+        if near.any():
+            sides = [np.where(near, border + s * eps, pos) for s in (-1, 1)]
+            starts = [np.stack([r[:, 0], c[:, 1]], axis=1) for r in sides for c in sides]
+        after, second, line = (np.full((len(pos), len(ACTIONS)), -np.inf) for _ in range(3))
+        for start in starts:
+            free = ~self.blocked(start)[:, None]  # the agent is never inside a wall: such a side is not where it is
+            ends = [self.move(start, np.broadcast_to(a, start.shape)) for a in ACTIONS]
+            after = np.where(free, np.maximum(after, np.stack([self.distance(e) for e in ends], axis=1)), after)
+            if noise_free:
+                best = np.stack([np.min([self.distance(self.move(e, np.broadcast_to(b, e.shape))) for b in ACTIONS],
+                                        axis=0) for e in ends], axis=1)
+                second = np.where(free, np.maximum(second, best), second)
+                to_goal = np.stack([np.linalg.norm(e - self.goal, axis=1) for e in ends], axis=1)
+                line = np.where(free, np.maximum(line, to_goal), line)
+        if noise_free:
+            return np.lexsort((line.T, after.T, second.T), axis=0)[0]
         return np.argmin(after, axis=1)
 
 
@@ -214,7 +242,7 @@ class PointmassEnv(gym.Env):
 
     def step(self, action):
         a = int(action)
-        if not 0 <= a < len(self._moves):  # a negative index would wrap around to another action
+        if not 0 <= a < len(self._moves) or a != action:  # -1 would wrap around to another action, 4.9 become 4
             raise ValueError(f"action must be one of 0..{len(self._moves) - 1}, got {action}")
         dr, dc = self._moves[a]
         if self.action_noise > 0:
@@ -228,7 +256,8 @@ class PointmassEnv(gym.Env):
                 c += DT * dc
         self._pos = (r, c)
         self._path.append(self._pos)
-        dist = math.hypot(r - self.maze.goal[0], c - self.maze.goal[1])
+        gr, gc = r - self.maze.goal[0], c - self.maze.goal[1]
+        dist = math.sqrt(gr * gr + gc * gc)  # as np.linalg.norm in the vector env, bit for bit (math.hypot is not)
         terminated = dist < self.maze.goal_radius
         reward = -dist if self.dense_reward else (0.0 if terminated else -1.0)
         return self._obs(), reward, terminated, False, {}
@@ -243,7 +272,9 @@ class PointmassVectorEnv(gym.vector.VectorEnv):
     """N points in one maze stepped as numpy arrays: same dynamics, noise model and time limit.
 
     Autoreset follows gymnasium 1.x's NEXT_STEP mode: the step after a sub-env ends resets it, ignores
-    its action and returns its start observation with reward 0.
+    its action and returns its start observation with reward 0. `reset(options={"reset_mask": mask})` resets
+    only the sub-envs where mask is True. `max_episode_steps` None or -1 (gym.make's "no TimeLimit") means
+    no time limit: `make_vec` fills in the id's horizon only when the argument is left out.
     """
 
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -251,6 +282,12 @@ class PointmassVectorEnv(gym.vector.VectorEnv):
     def __init__(self, num_envs=1, max_episode_steps=None, **env_kwargs):
         if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
             raise ValueError(f"num_envs: must be a positive integer, got {num_envs!r}")
+        if max_episode_steps == -1:
+            max_episode_steps = None
+        if max_episode_steps is not None and not (isinstance(max_episode_steps, (int, np.integer))
+                                                  and max_episode_steps >= 1):
+            raise ValueError(f"max_episode_steps: must be a positive integer, None or -1 (no limit), "
+                             f"got {max_episode_steps!r}")
         template = PointmassEnv(**env_kwargs)
         self.maze, self.action_noise, self.dense_reward = template.maze, template.action_noise, template.dense_reward
         self.num_envs, self.max_episode_steps = int(num_envs), max_episode_steps
@@ -264,15 +301,22 @@ class PointmassVectorEnv(gym.vector.VectorEnv):
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
-        self._pos[:] = self.maze.start
-        self._t[:] = 0
-        self._autoreset[:] = False
+        mask = np.ones(self.num_envs, dtype=bool)
+        if options is not None and "reset_mask" in options:
+            mask = np.asarray(options["reset_mask"])
+            if mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
+                raise ValueError(f"options['reset_mask']: must be a boolean array of shape ({self.num_envs},), "
+                                 f"got {mask.dtype} of shape {mask.shape}")
+        self._pos[mask] = self.maze.start
+        self._t[mask] = 0
+        self._autoreset[mask] = False
         return (self._pos / self._scale).astype(np.float32), {}
 
     def step(self, actions):
-        actions = np.asarray(actions, dtype=np.intp)
-        if actions.size and not 0 <= actions.min() <= actions.max() < len(ACTIONS):
-            raise ValueError(f"actions must be in 0..{len(ACTIONS) - 1}, got {actions.min()}..{actions.max()}")
+        given = np.asarray(actions)
+        actions = given.astype(np.intp)
+        if actions.size and not (0 <= actions.min() <= actions.max() < len(ACTIONS) and (actions == given).all()):
+            raise ValueError(f"actions must be integers in 0..{len(ACTIONS) - 1}, got {given.min()}..{given.max()}")
         live = ~self._autoreset
         vel = ACTIONS[actions[live]]
         if self.action_noise > 0:
@@ -318,9 +362,14 @@ def _preset_maze(env_id: str) -> Maze:
 # ---------------------------------------------------------------------------------------------
 # Oracle, reference returns, normalized score, coverage
 # ---------------------------------------------------------------------------------------------
+def _noise_free(env) -> bool:
+    """True for a Pointmass env (single or vector, wrapped or not) made with action_noise=0."""
+    return getattr(getattr(env, "unwrapped", env), "action_noise", None) == 0
+
+
 def oracle_action(env, obs: np.ndarray) -> np.ndarray | int:
     """The planner's action for one observation (returns an int) or a batch (N, 2) (returns (N,))."""
-    actions = _maze_of(env).oracle_actions(obs)
+    actions = _maze_of(env).oracle_actions(obs, _noise_free(env))
     return int(actions[0]) if np.ndim(obs) == 1 else actions
 
 
@@ -329,9 +378,10 @@ class OraclePolicy:
 
     def __init__(self, env, epsilon: float = 0.0, seed: Optional[int] = None):
         self.maze, self.epsilon, self.rng = _maze_of(env), epsilon, np.random.default_rng(seed)
+        self.noise_free = _noise_free(env)
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        actions = self.maze.oracle_actions(obs)
+        actions = self.maze.oracle_actions(obs, self.noise_free)
         explore = self.rng.random(len(actions)) < self.epsilon
         actions[explore] = self.rng.integers(len(ACTIONS), size=int(explore.sum()))
         return actions
@@ -547,7 +597,12 @@ def check_collect(args: Collect) -> str:
     if not 0 <= args.seed < 2**31:
         raise ValueError(f"--seed: must be in [0, 2**31 - 1], got {args.seed}")
     maze = PRESETS[args.env_id]["maze"].lower()
-    dataset_id = args.dataset_id or f"pointmass/{args.env_id[9:-3].lower()}-{args.policy}-v0"
+    need = args.steps * COLLECT_BYTES_PER_STEP
+    if need > _physical_memory():
+        raise ValueError(f"--steps: {args.steps} transitions need about {need / 2**30:.0f} GiB in memory, more than "
+                         f"this machine's {_physical_memory() / 2**30:.0f} GiB")
+    default_id = f"pointmass/{args.env_id[9:-3].lower()}-{args.policy}-v0"
+    dataset_id = default_id if args.dataset_id is None else args.dataset_id
     if not re.fullmatch(r"([-\w]+/)*[-\w]+?-v\d+", dataset_id):
         raise ValueError(f"--dataset-id: {dataset_id!r} must look like [namespace/]name-vN, e.g. pointmass/{maze}-v0")
     from minari.dataset.minari_dataset import parse_dataset_id
@@ -561,7 +616,18 @@ def check_collect(args: Collect) -> str:
     if get_dataset_path(dataset_id).exists():
         raise ValueError(f"--dataset-id: {dataset_id!r} already exists at {get_dataset_path(dataset_id)}; "
                          "choose a new name or version")
+    inside = next((p for p in get_dataset_path(dataset_id).parents if (p / "data").is_dir()), None)
+    if inside is not None:  # Minari would write it into that dataset's folder, where list_local_datasets misses it
+        raise ValueError(f"--dataset-id: {dataset_id!r} would lie inside the dataset at {inside}")
     return dataset_id
+
+
+def _physical_memory() -> float:
+    """This machine's RAM in bytes (inf where the OS does not say)."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return math.inf
 
 
 def check_refs(args: Refs) -> None:

@@ -281,6 +281,8 @@ def test_dataset_round_trip(minari_dir):
     (["--steps", "0", "--dataset-id", "x/y-v0"], "--steps"),
     (["--num-envs", "0", "--dataset-id", "x/y-v0"], "--num-envs"),
     (["--seed", "-1", "--dataset-id", "x/y-v0"], "--seed"),
+    (["--dataset-id", ""], "--dataset-id"),  # not the default id
+    (["--steps", str(10**15), "--dataset-id", "x/y-v0"], "--steps"),  # petabytes: refused, not a MemoryError
 ])
 def test_bad_collect_flags_give_one_line_and_exit_2(minari_dir, args, flag):
     proc = collect(*args, env=os.environ)
@@ -313,6 +315,16 @@ def test_existing_dataset_id_is_refused_and_left_untouched(minari_dir):
     assert (target / "keep.txt").read_text() == "precious"
 
 
+def test_a_dataset_id_inside_an_existing_dataset_is_refused(minari_dir):
+    """Minari would write it into that dataset's folder, where its own listing never finds it."""
+    (minari_dir / "pointmass" / "ds-v0" / "data").mkdir(parents=True)
+    proc = collect("--env-id", "PointmassEasy-v0", "--steps", "100", "--dataset-id", "pointmass/ds-v0/inner-v0",
+                   env=os.environ)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and "would lie inside the dataset at" in lines[0]
+    assert sorted(p.name for p in (minari_dir / "pointmass" / "ds-v0").iterdir()) == ["data"]
+
+
 def test_a_dataset_id_that_minari_would_refuse_is_refused_before_collecting(minari_dir):
     """A one-character namespace passes a simple [namespace/]name-vN pattern, but not Minari 0.5's own rules."""
     proc = collect("--env-id", "PointmassEasy-v0", "--steps", "100", "--dataset-id", "t/easy-v0", env=os.environ)
@@ -338,14 +350,77 @@ def test_show_prints_every_maze_and_reference_returns():
     assert "PointmassEasy-v0" in out and "36 free cells, 4 of them wholly inside the goal disc" in out
 
 
-@pytest.mark.parametrize("bad", [-1, 5])
+@pytest.mark.parametrize("bad", [-1, 5, 4.9])
 def test_an_action_outside_the_space_is_refused_not_wrapped(bad):
-    """ACTIONS[-1] is +x: without a check, action -1 would quietly move right in both envs."""
+    """ACTIONS[-1] is +x: without a check, action -1 would quietly move right in both envs, and 4.9 become 4."""
     env = gym.make("PointmassEasy-v0")
     env.reset(seed=0)
     with pytest.raises(ValueError, match="action"):
         env.unwrapped.step(bad)
     envs = gym.make_vec("PointmassEasy-v0", num_envs=3)
     envs.reset(seed=0)
-    with pytest.raises(ValueError, match="actions must be in 0..4"):
+    with pytest.raises(ValueError, match="actions must be integers in 0..4"):
         envs.step(np.array([0, bad, 1]))
+
+
+@pytest.mark.parametrize("env_id", pm.ENV_IDS)
+def test_oracle_reaches_the_goal_without_action_noise_from_every_cell(env_id):
+    """Without noise nothing shakes the planner out of a tie at a bend, or out of a wall it reads itself beyond
+    (sliding leaves c = 8 - 1e-14, whose float32 observation reads 8 + 1e-7): from every free cell's centre, it
+    must still arrive."""
+    maze = pm._maze_of(env_id)
+    for cell in np.argwhere(~maze.walls):
+        env = gym.make(env_id, action_noise=0.0, start=tuple((cell + 0.5).tolist()))
+        obs, _ = env.reset(seed=0)
+        terminated = truncated = False
+        while not (terminated or truncated):
+            obs, _, terminated, truncated, _ = env.step(pm.oracle_action(env, obs))
+        assert terminated, f"{env_id}: stuck from cell {tuple(cell)}"
+
+
+def test_oracle_policy_plans_noise_free_only_for_a_noise_free_env():
+    """The rule with noise is the one REF_RETURNS come from; an id or a Maze means the registered noise."""
+    assert pm.OraclePolicy(gym.make("PointmassMedium-v0", action_noise=0.0)).noise_free
+    assert pm.OraclePolicy(gym.make_vec("PointmassMedium-v0", num_envs=2, action_noise=0.0)).noise_free
+    assert not pm.OraclePolicy("PointmassMedium-v0").noise_free
+    assert not pm.OraclePolicy(gym.make("PointmassMedium-v0")).noise_free
+
+
+@pytest.mark.parametrize("limit, truncates_at", [(None, None), (-1, None), (7, 7)])
+def test_vector_env_time_limit_reads_as_gym_make(limit, truncates_at):
+    """-1 is gym.make's "no TimeLimit": before, the vector env truncated every step (t >= -1)."""
+    envs = gym.make_vec("PointmassEasy-v0", num_envs=2, max_episode_steps=limit)
+    envs.reset(seed=0)
+    truncated = [bool(envs.step(np.zeros(2, dtype=int))[3].any()) for _ in range(60)]
+    assert truncated.index(True) + 1 == truncates_at if truncates_at else not any(truncated)
+
+
+@pytest.mark.parametrize("limit", [0, -2, 2.5])
+def test_vector_env_refuses_a_meaningless_time_limit(limit):
+    with pytest.raises(ValueError, match="max_episode_steps: must be a positive integer, None or -1"):
+        gym.make_vec("PointmassEasy-v0", num_envs=2, max_episode_steps=limit)
+
+
+def test_vector_env_reset_mask_resets_only_those_sub_envs():
+    envs = gym.make_vec("PointmassEasy-v0", num_envs=3)
+    envs.reset(seed=0)
+    for _ in range(3):
+        moved, *_ = envs.step(np.full(3, 4))
+    obs, _ = envs.reset(options={"reset_mask": np.array([True, False, True])})
+    start = (pm._maze_of("PointmassEasy-v0").start / 10).astype(np.float32)
+    np.testing.assert_array_equal(obs[[0, 2]], [start, start])
+    np.testing.assert_array_equal(obs[1], moved[1])
+    with pytest.raises(ValueError, match="reset_mask"):
+        envs.reset(options={"reset_mask": np.array([1, 0, 1])})
+
+
+def test_single_and_vector_env_compute_the_goal_distance_alike():
+    """math.hypot and np.linalg.norm differ in the last bit for some positions: the dense reward (and, at the
+    disc's rim, termination) must not depend on which env computed it."""
+    env = gym.make("PointmassEasy-v0", dense_reward=True, action_noise=0.0).unwrapped
+    envs = gym.make_vec("PointmassEasy-v0", num_envs=1, dense_reward=True, action_noise=0.0)
+    rng = np.random.default_rng(0)
+    for pos in rng.uniform(0, 10, (2000, 2)):
+        env._pos, envs.unwrapped._pos[0] = tuple(pos.tolist()), pos
+        assert env.step(0)[1] == envs.step(np.zeros(1, dtype=int))[1][0]
+        envs.unwrapped._autoreset[0] = False
