@@ -401,6 +401,9 @@ def check_new_dataset_id(dataset_id: str) -> None:
     if get_dataset_path(dataset_id).exists():
         raise ConfigError(f"--save-dataset-id {dataset_id!r} already exists at {get_dataset_path(dataset_id)}; "
                           "choose a new name or version")
+    inside = next((p for p in get_dataset_path(dataset_id).parents if (p / "data").is_dir()), None)
+    if inside is not None:  # Minari would write it into that dataset's folder, where list_local_datasets misses it
+        raise ConfigError(f"--save-dataset-id {dataset_id!r} would lie inside the dataset at {inside}")
 
 
 def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool) -> tuple[float, bool]:

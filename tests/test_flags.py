@@ -92,3 +92,14 @@ def test_taken_save_dataset_id_names_its_path(tmp_path, monkeypatch):
         with pytest.raises(module.ConfigError, match=r"^--save-dataset-id 'test/taken-v0' already exists at .*"
                                                      r"taken-v0; choose a new name or version$"):
             module.check_new_dataset_id("test/taken-v0")
+
+
+def test_a_save_dataset_id_inside_a_dataset_is_refused(tmp_path, monkeypatch):
+    """Minari would write `test/ds-v0/inner-v0` into the folder of the dataset test/ds-v0, out of its own listing."""
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    (tmp_path / "test" / "ds-v0" / "data").mkdir(parents=True)
+    for module in SCRIPTS.values():
+        module.check_new_dataset_id("test/other-v0/inner-v0")  # a plain namespace folder is fine
+        with pytest.raises(module.ConfigError, match=r"^--save-dataset-id 'test/ds-v0/inner-v0' would lie inside the "
+                                                     r"dataset at .*ds-v0$"):
+            module.check_new_dataset_id("test/ds-v0/inner-v0")
