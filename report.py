@@ -25,7 +25,8 @@ Naming conventions the grouping relies on (benchmark.sh follows them):
 - coverage: exp_name `<anything>_unsup_rnd` against `<anything>_unsup_random`.
 - the course's names of the README's command lines (`q1_env1_rnd`, `q2_alpha0.02`,
   `q4_awac_easy_unsupervised_lam0.1`, `q5_medium_supervised_lam0.1_tau0.9`...)
-  count as the matching sweep or coverage runs; `q3_...` are main runs.
+  count as the matching sweep or coverage runs (the same setting and seed under
+  both names is one run); `q3_...` are main runs.
 - everything else (e.g. the defaults `rnd_cql`, `awac`, `iql`) is a main run.
 
 A run whose summary.json or event file is missing or corrupt, or that was
@@ -34,7 +35,9 @@ still written. Of several runs with the same (algorithm, env, exp_name, flags,
 seed) only the newest counts, so re-running a failed benchmark job does not
 double-count a seed. Runs of one exp_name with other flags (`python awac.py
 --lam 1`, then `--lam 10`) are neither merged nor superseded: each setting is
-its own row, named after the flags that tell it apart ("awac (--lam 1.0)").
+its own row, named after the flags that tell it apart ("awac (--lam 1.0)"),
+the same on every maze; flags that only name or place outputs (--seed,
+--exp-name, --runs-dir, --save-dataset-id...) never split a setting.
 
 Usage:
     python report.py runs/full --out results
@@ -263,7 +266,7 @@ def run_time(run: Run) -> float:
 
 # flags that say how a run was executed or named, not what it computed
 RUN_FIELDS = frozenset({"seed", "exp_name", "runs_dir", "progress", "save_model", "cuda", "num_threads",
-                        "torch_deterministic"})
+                        "torch_deterministic", "save_dataset_id"})
 
 
 def setting(run: Run) -> tuple:
@@ -282,7 +285,7 @@ def load_runs(paths: list[Path]) -> tuple[list[Run], list[tuple[Path, str]]]:
     newest: dict[tuple, Run] = {}
     for run in sorted(runs, key=run_time):
         s = run.summary
-        key = (s["algorithm"], s["env_id"], s["exp_name"], setting(run), s["seed"])
+        key = (s["algorithm"], s["env_id"], canonical(s["exp_name"]), setting(run), s["seed"])
         if key in newest:
             skipped.append((newest[key].path, f"superseded by the newer run {run.path.name}"))
         newest[key] = run
@@ -331,25 +334,28 @@ def exp_order(exp_name: str) -> tuple:
     return (m["prefix"], m["variant"] or "", float(m["value"])) if m else (exp_name, "", 0.0)
 
 
-def group_runs(runs: list[Run]) -> dict[tuple[str, str, str], list[Run]]:
-    """(algorithm, env_id, exp_name) -> runs sorted by seed, groups in table order. Runs of one name whose flags
-    differ (`python awac.py --lam 1`, then `--lam 10`) form one group per setting, each named after the flags
-    that tell it apart: "awac (--lam 1.0)"."""
+def group_runs(runs: list[Run]) -> dict[tuple[str, str, str, str], list[Run]]:
+    """(algorithm, env_id, exp_name, flags) -> runs sorted by seed, groups in table order. exp_name is canonical
+    (a course name as benchmark.sh's). Runs of one name whose flags differ (`python awac.py --lam 1`, then
+    `--lam 10`) form one group per setting; `flags` names the flags that tell them apart ("--lam 1.0"), the
+    same on every maze, and is "" where all the name's runs share their flags."""
     by_setting: dict[tuple, list[Run]] = {}
     for run in runs:
         s = run.summary
-        by_setting.setdefault((s["algorithm"], s["env_id"], s["exp_name"], setting(run)), []).append(run)
-    groups: dict[tuple[str, str, str], list[Run]] = {}
+        by_setting.setdefault((s["algorithm"], s["env_id"], canonical(s["exp_name"]), setting(run)), []).append(run)
+    groups: dict[tuple[str, str, str, str], list[Run]] = {}
     for (algorithm, env_id, exp_name, flags), members in by_setting.items():
-        settings = [dict(k[3]) for k in by_setting if k[:3] == (algorithm, env_id, exp_name)]
-        varying = sorted({k for s in settings for k in s if len({s2.get(k) for s2 in settings}) > 1})
+        settings = [dict(k[3]) for k in by_setting if (k[0], k[2]) == (algorithm, exp_name)]
+        varying = sorted({k for s in settings for k in s if k != "env_id" and len({s2.get(k) for s2 in settings}) > 1})
         own = dict(flags)
-        if varying:  # this setting's value of every flag that varies under the name: one label per setting
-            exp_name += " (" + ", ".join(f"--{k.replace('_', '-')} {json.loads(own[k]) if k in own else 'unset'}"
-                                         for k in varying) + ")"
-        groups[(algorithm, env_id, exp_name)] = members
-    ordered = sorted(groups, key=lambda k: sort_key(k[1], k[0], k[2]))
+        label = ", ".join(f"--{k.replace('_', '-')} {json.loads(own[k]) if k in own else 'unset'}" for k in varying)
+        groups[(algorithm, env_id, exp_name, label)] = members
+    ordered = sorted(groups, key=lambda k: (sort_key(k[1], k[0], k[2]), k[3]))
     return {k: sorted(groups[k], key=lambda r: r.summary["seed"]) for k in ordered}
+
+
+def labelled(exp_name: str, flags: str) -> str:
+    return f"{exp_name} ({flags})" if flags else exp_name
 
 
 def ref_returns(env_id: str) -> tuple[Optional[float], Optional[float]]:
@@ -392,15 +398,16 @@ def mean_or_none(values: list) -> Optional[float]:
     return float(np.mean(values)) if values else None
 
 
-def summarize_group(key: tuple[str, str, str], runs: list[Run], reps: int, seed: int) -> dict:
+def summarize_group(key: tuple[str, str, str, str], runs: list[Run], reps: int, seed: int) -> dict:
     """One row of the results table."""
-    algorithm, env_id, exp_name = key
+    algorithm, env_id, exp_name, flags = key
     s = [r.summary for r in runs]
     random_return, oracle_return = ref_returns(env_id)
     returns = np.array([x["return_mean"] for x in s])
     scores = [x["normalized_score"] for x in s if x["normalized_score"] is not None]
     row = {
-        "algorithm": algorithm, "env_id": env_id, "exp_name": exp_name, "category": category(exp_name)[0],
+        "algorithm": algorithm, "env_id": env_id, "exp_name": labelled(exp_name, flags),
+        "category": category(exp_name)[0],
         "runs": len(runs), "diverged": sum(x["status"] == "diverged" for x in s), "seeds": [x["seed"] for x in s],
         "score_iqm": None, "score_iqm_ci": None, "score_mean": None, "score_mean_ci": None,
         "return_mean": float(returns.mean()), "return_sd": float(returns.std(ddof=1)) if len(runs) > 1 else None,
@@ -444,14 +451,16 @@ def align_curves(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
 # ---------------------------------------------------------------- plots
 
 
-def display_name(algorithm: str, exp_name: str) -> str:
-    return algorithm if exp_name == algorithm else f"{algorithm} ({exp_name})"
+def display_name(algorithm: str, exp_name: str, flags: str) -> str:
+    """awac, awac (--lam 1.0), awac (awac_lam1), awac (awac_lam1, --lam 2.0)."""
+    inside = ", ".join(x for x in (exp_name if exp_name != algorithm else "", flags) if x)
+    return f"{algorithm} ({inside})" if inside else algorithm
 
 
 def plot_learning_curves(groups: dict, path: Path, reps: int, seed: int) -> Optional[str]:
     """IQM normalised score against env steps with 95% bootstrap bands, one panel per maze."""
     per_env: dict[str, dict[str, tuple]] = {}
-    for (algorithm, env_id, exp_name), runs in groups.items():
+    for (algorithm, env_id, exp_name, flags), runs in groups.items():
         curves = [c for c in map(score_curve, runs) if c is not None and len(c[0])]
         if category(exp_name)[0] != "main" or not curves:
             continue
@@ -460,7 +469,7 @@ def plot_learning_curves(groups: dict, path: Path, reps: int, seed: int) -> Opti
             continue
         # rliable's layout is (runs, tasks, steps): one task here, IQM at every step
         point, ci = bootstrap([matrix[:, None, :]], lambda x: iqm(x.reshape(-1, x.shape[-1]), axis=0), reps, seed)
-        per_env.setdefault(env_id, {})[display_name(algorithm, exp_name)] = (steps, point, ci)
+        per_env.setdefault(env_id, {})[display_name(algorithm, exp_name, flags)] = (steps, point, ci)
     if not per_env:
         return None
     envs = sorted(per_env, key=sort_key)
@@ -492,10 +501,10 @@ def aggregate_scores(groups: dict, reps: int, seed: int) -> list[dict]:
     """IQM and mean normalised score of each main method across all its mazes (stratified by maze)."""
     per_method: dict[str, list[np.ndarray]] = {}
     envs_of: dict[str, list[str]] = {}
-    for (algorithm, env_id, exp_name), runs in groups.items():
+    for (algorithm, env_id, exp_name, flags), runs in groups.items():
         scores = [r.summary["normalized_score"] for r in runs if r.summary["normalized_score"] is not None]
         if category(exp_name)[0] == "main" and scores:
-            name = display_name(algorithm, exp_name)
+            name = display_name(algorithm, exp_name, flags)
             per_method.setdefault(name, []).append(np.array(scores)[:, None])
             envs_of.setdefault(name, []).append(env_label(env_id))
     rows = []
@@ -532,7 +541,7 @@ def phase_rows(groups: dict) -> list[dict]:
     goal transition and of its end (summary.json; the scripts' phases are alike, so one value each is
     expected, several are all listed) and each algorithm's score."""
     rows: dict[tuple[str, int], dict] = {}
-    for (algorithm, env_id, exp_name), runs in groups.items():
+    for (algorithm, env_id, exp_name, flags), runs in groups.items():
         if exp_name != algorithm:
             continue
         for run in runs:
@@ -542,18 +551,18 @@ def phase_rows(groups: dict) -> list[dict]:
             for key in ("first_goal_step", "exploration_end_step"):
                 if s.get(key) not in row[key]:
                     row[key].append(s.get(key))
-            row["scores"][algorithm] = s["normalized_score"]
+            row["scores"][display_name(algorithm, exp_name, flags)] = s["normalized_score"]
     return [rows[k] for k in sorted(rows, key=lambda k: (sort_key(k[0]), k[1]))]
 
 
 def coverage_rows(groups: dict) -> list[dict]:
     """Per maze: coverage of unsupervised RND exploration against random exploration."""
     table: dict[tuple[str, str], dict] = {}
-    for (algorithm, env_id, exp_name), runs in groups.items():
+    for (algorithm, env_id, exp_name, flags), runs in groups.items():
         kind, side = category(exp_name)
         if kind != "coverage":
             continue
-        base = COVERAGE_RE.match(canonical(exp_name))["base"]
+        base = labelled(COVERAGE_RE.match(exp_name)["base"], flags)
         row = table.setdefault((env_id, base), {"env_id": env_id, "experiment": base})
         values = [r.summary["coverage"] for r in runs if r.summary["coverage"] is not None]
         row[side] = {
@@ -597,8 +606,8 @@ def plot_coverage(rows: list[dict], path: Path) -> Optional[str]:
 def sweep_rows(groups: dict, reps: int, seed: int) -> dict[str, list[dict]]:
     """Sweep name -> one row per (maze, variant, value): mean normalised score over seeds with 95% CI."""
     out: dict[str, list[dict]] = {}
-    for (algorithm, env_id, exp_name), runs in groups.items():
-        m = SWEEP_RE.match(canonical(exp_name))
+    for (algorithm, env_id, exp_name, flags), runs in groups.items():
+        m = SWEEP_RE.match(exp_name)
         if m is None:
             continue
         sweep = SWEEPS[m["prefix"]]
@@ -608,7 +617,8 @@ def sweep_rows(groups: dict, reps: int, seed: int) -> dict[str, list[dict]]:
             value = m["value"]
         scores = [r.summary["normalized_score"] for r in runs if r.summary["normalized_score"] is not None]
         row = {
-            "algorithm": algorithm, "env_id": env_id, "variant": m["variant"] or "", "value": float(value),
+            "algorithm": algorithm, "env_id": env_id, "value": float(value),
+            "variant": ", ".join(x for x in (m["variant"], flags) if x),
             "runs": len(runs), "score_mean": None, "score_mean_ci": None,
             "return_mean": float(np.mean([r.summary["return_mean"] for r in runs])),
         }
@@ -843,10 +853,12 @@ def main(argv: Optional[list[str]] = None) -> dict:
             raise ReportError("give at least one RUNS_DIR")
         if args.reps < 1:
             raise ReportError(f"--reps must be >= 1, got {args.reps}")
-        if args.seed < 0:
-            raise ReportError(f"--seed must be >= 0, got {args.seed}")
-        if Path(args.out).exists() and not Path(args.out).is_dir():
-            raise ReportError(f"--out {args.out} exists and is not a directory")
+        if not 0 <= args.seed < 2**32:
+            raise ReportError(f"--seed must be in [0, 2**32 - 1], got {args.seed}")
+        out = Path(args.out).absolute()
+        taken = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+        if taken is not None:
+            raise ReportError(f"--out {args.out}: {taken} exists and is not a directory")
         runs, skipped = load_runs([Path(p) for p in args.runs_dirs])
         if not runs and not skipped:  # an empty report would overwrite --out's tables with nothing
             raise ReportError(f"no run directory under {' '.join(args.runs_dirs)}; nothing written to {args.out}")

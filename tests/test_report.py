@@ -274,7 +274,8 @@ def test_other_envs_have_no_score(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     ([], "give at least one RUNS_DIR"),
     (["does/not/exist"], "RUNS_DIR does/not/exist is not a directory"),
-    ([".", "--seed", "-1"], "--seed must be >= 0, got -1"),
+    ([".", "--seed", "-1"], "--seed must be in [0, 2**32 - 1], got -1"),
+    ([".", "--seed", str(2**32)], f"--seed must be in [0, 2**32 - 1], got {2**32}"),
 ])
 def test_bad_command_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -290,7 +291,8 @@ def test_no_runs_or_a_file_as_out_writes_nothing(tmp_path, capsys):
     out.mkdir()
     (out / "results.md").write_text("the last report")
     for argv, message in [([str(empty), "--out", str(out)], f"no run directory under {empty}"),
-                          ([str(empty), "--out", str(out / "results.md")], "is not a directory")]:
+                          ([str(empty), "--out", str(out / "results.md")], "is not a directory"),
+                          ([str(empty), "--out", str(out / "results.md" / "sub")], "results.md exists and is not a")]:
         with pytest.raises(SystemExit) as exc:
             report.main(argv)
         assert exc.value.code == 2 and message in capsys.readouterr().err
@@ -364,3 +366,57 @@ def test_the_readmes_course_commands_make_sweeps_and_coverage(tmp_path):
     (cov,) = result["coverage"]
     assert cov["rnd"]["coverage"] == pytest.approx(0.9) and cov["random"]["coverage"] == pytest.approx(0.5)
     assert [r["exp_name"] for r in result["groups"] if r["category"] == "main"] == ["q3_medium_cql"]
+
+
+def test_a_flag_label_keeps_sweep_and_coverage_runs_in_their_own_tables(tmp_path):
+    """Seeds of a coverage or sweep name whose flags differ (an older run without a newer flag) get a label, and
+    stay coverage and sweep runs: neither main rows nor methods of the aggregate."""
+    runs = tmp_path / "runs"
+    make_run(runs, "rnd_cql", EASY, 1, 5.0, exp_name="rnd_cql_unsup_rnd", coverage=0.9, args={"extend": False})
+    make_run(runs, "rnd_cql", EASY, 2, 5.0, exp_name="rnd_cql_unsup_rnd", coverage=0.7)
+    make_run(runs, "rnd_cql", EASY, 1, 5.0, exp_name="rnd_cql_unsup_random", coverage=0.3)
+    make_run(runs, "awac", EASY, 1, 60.0, exp_name="awac_lam1", args={"lam": 1.0, "extend": False})
+    make_run(runs, "awac", EASY, 2, 70.0, exp_name="awac_lam1", args={"lam": 1.0})
+    make_run(runs, "awac", EASY, 1, 90.0)
+    result = build(runs, tmp_path / "out")
+    assert [r["exp_name"] for r in result["groups"] if r["category"] == "main"] == ["awac"]
+    assert [a["method"] for a in result["aggregate"]] == ["awac"]
+    cov = {r["experiment"]: r for r in result["coverage"]}
+    assert sorted(cov) == ["rnd_cql", "rnd_cql (--extend False)", "rnd_cql (--extend unset)"]
+    assert cov["rnd_cql (--extend False)"]["rnd"]["coverage"] == pytest.approx(0.9)
+    assert cov["rnd_cql"]["random"]["coverage"] == pytest.approx(0.3)
+    assert sorted(r["variant"] for r in result["sweeps"]["awac_lam"]) == ["--extend False", "--extend unset"]
+
+
+def test_a_label_is_the_same_on_every_maze_and_output_names_split_nothing(tmp_path):
+    """A try-out with other flags on one maze labels that name's runs on every maze, so the aggregate compares
+    like with like; --save-dataset-id, which each seed must set anew, does not split seeds."""
+    runs = tmp_path / "runs"
+    for env_id in (EASY, MEDIUM):
+        for seed in (1, 2):
+            make_run(runs, "iql", env_id, seed, 90.0 + seed, args={"total_steps": 50_000})
+    make_run(runs, "iql", EASY, 3, 10.0, args={"total_steps": 3_000})
+    for seed in (1, 2):
+        make_run(runs, "rnd_cql", EASY, seed, 80.0, args={"save_dataset_id": f"pointmass/easy-s{seed}-v0"})
+    result = build(runs, tmp_path / "out")
+    agg = {a["method"]: a["mazes"] for a in result["aggregate"]}
+    assert agg == {"rnd_cql": ["Easy"], "iql (--total-steps 50000)": ["Easy", "Medium"],
+                   "iql (--total-steps 3000)": ["Easy"]}
+    assert [(r["env_id"], r["seed"]) for r in result["phases"]] == [(EASY, 1), (EASY, 2), (EASY, 3), (MEDIUM, 1),
+                                                                     (MEDIUM, 2)]
+
+
+def test_a_course_name_and_the_benchmarks_name_for_one_run_count_once(tmp_path):
+    """q2_dqn is rnd_cql_alpha0: the same flags and seed under both names are one run (the newer counts); the same
+    sweep point with other flags (iql_tau0.9 at beta 3, the README's q5 command at beta 10) is labelled."""
+    runs = tmp_path / "runs"
+    make_run(runs, "rnd_cql", MEDIUM, 1, 30.0, exp_name="rnd_cql_alpha0", args={"cql_alpha": 0.0})
+    make_run(runs, "rnd_cql", MEDIUM, 1, 40.0, exp_name="q2_dqn", args={"cql_alpha": 0.0}, unix_time=1_700_000_100)
+    make_run(runs, "iql", EASY, 1, 40.0, exp_name="iql_tau0.9", args={"expectile": 0.9, "beta": 3.0})
+    make_run(runs, "iql", EASY, 1, 80.0, exp_name="q5_easy_supervised_lam0.1_tau0.9",
+             args={"expectile": 0.9, "beta": 10.0})
+    result = build(runs, tmp_path / "out")
+    (alpha,) = result["sweeps"]["rnd_cql_alpha"]
+    assert alpha["runs"] == 1 and alpha["score_mean"] == pytest.approx(40.0)
+    tau = {r["variant"]: r["score_mean"] for r in result["sweeps"]["iql_tau"]}
+    assert tau == {"--beta 3.0": pytest.approx(40.0), "--beta 10.0": pytest.approx(80.0)}
