@@ -88,7 +88,7 @@ die() {  # bad input: one line on stderr, exit status 2, nothing run
 
 die_setup() { echo "$PROG: error: $*" >&2; exit 1; }  # the machine, not the input: exit status 1
 
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$(basename "${BASH_SOURCE[0]}")"; }  # after the cd
 
 is_number() { [[ $1 =~ ^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$ ]]; }
 
@@ -306,10 +306,8 @@ parse_grid_options() {  # $1 = subcommand, $2 = default seeds, then its options;
   done
   [[ $SEEDS =~ ^[1-9][0-9]*$ ]] || die "--seeds must be a whole number >= 1, got '$SEEDS'"
   [[ $WORKERS =~ ^[1-9][0-9]*$ ]] || die "--workers must be a whole number >= 1, got '$WORKERS'"
-  local part
-  for part in ${ONLY//,/ }; do
-    [[ $part =~ ^(alpha|numsteps|lam|tau)$ ]] || die "--only takes alpha,numsteps,lam,tau; got '$part'"
-  done
+  local part='(alpha|numsteps|lam|tau)'
+  [[ $ONLY =~ ^$part(,$part)*$ ]] || die "--only takes a comma-separated list of alpha, numsteps, lam, tau; got '$ONLY'"
   check_01 SKIP_INSTALL
   check_01 DRY_RUN
 }

@@ -133,7 +133,9 @@ def calls(repo) -> list[str]:
     (("full", "--workers=-1"), {}, "--workers must be a whole number >= 1, got '-1'"),
     (("full", "--fast"), {}, "full: unknown option '--fast'"),
     (("full", "--only", "lam"), {}, "--only is an option of sweeps only"),
-    (("sweeps", "--only", "lam,beta"), {}, "--only takes alpha,numsteps,lam,tau; got 'beta'"),
+    *[(("sweeps", "--only", only), {},
+       f"--only takes a comma-separated list of alpha, numsteps, lam, tau; got '{only}'")
+      for only in ("lam,beta", "lam tau", "", "*", "lam,,tau")],
     (("coverage", "--seeds", "1.5"), {}, "--seeds must be a whole number >= 1"),
     (("speed", "--seeds", "3"), {}, "speed takes no options"),
     (("d3rlpy", "--threads", "2"), {}, "d3rlpy takes no options"),
@@ -306,6 +308,13 @@ def test_help(repo):
     result = bench(repo, "help")
     assert result.returncode == 0 and "./benchmark.sh full [--seeds 5] [--workers 2]" in result.stdout
     assert "RUN_EXPLORATION" in result.stdout and not result.stdout.startswith("#")
+
+
+def test_help_from_another_directory(repo):
+    """The script cds to its own directory first: a relative path to it must still find its own text."""
+    result = subprocess.run(["bash", f"{repo.name}/benchmark.sh", "help"], cwd=repo.parent, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0 and "./benchmark.sh full [--seeds 5] [--workers 2]" in result.stdout
 
 
 @pytest.mark.parametrize("script", ["rnd_cql", "awac", "iql"])
