@@ -501,18 +501,21 @@ def aggregate_scores(groups: dict, reps: int, seed: int) -> list[dict]:
     """IQM and mean normalised score of each main method across all its mazes (stratified by maze)."""
     per_method: dict[str, list[np.ndarray]] = {}
     envs_of: dict[str, list[str]] = {}
+    diverged: Counter = Counter()
     for (algorithm, env_id, exp_name, flags), runs in groups.items():
         scores = [r.summary["normalized_score"] for r in runs if r.summary["normalized_score"] is not None]
         if category(exp_name)[0] == "main" and scores:
             name = display_name(algorithm, exp_name, flags)
             per_method.setdefault(name, []).append(np.array(scores)[:, None])
             envs_of.setdefault(name, []).append(env_label(env_id))
+            diverged[name] += sum(r.summary["status"] == "diverged" for r in runs)
     rows = []
     for name, tasks in per_method.items():
         points, cis = bootstrap(tasks, iqm_and_mean, reps, seed)
         spread = max(len(t) for t in tasks) > 1  # one seed per maze: every resample is the same
         rows.append({
             "method": name, "mazes": envs_of[name], "runs": int(sum(len(t) for t in tasks)),
+            "diverged": diverged[name],
             "score_iqm": float(points[0]), "score_iqm_ci": [float(cis[0, 0]), float(cis[1, 0])] if spread else None,
             "score_mean": float(points[1]), "score_mean_ci": [float(cis[0, 1]), float(cis[1, 1])] if spread else None,
         })
@@ -619,7 +622,8 @@ def sweep_rows(groups: dict, reps: int, seed: int) -> dict[str, list[dict]]:
         row = {
             "algorithm": algorithm, "env_id": env_id, "value": float(value),
             "variant": ", ".join(x for x in (m["variant"], flags) if x),
-            "runs": len(runs), "score_mean": None, "score_mean_ci": None,
+            "runs": len(runs), "diverged": sum(r.summary["status"] == "diverged" for r in runs),
+            "score_mean": None, "score_mean_ci": None,
             "return_mean": float(np.mean([r.summary["return_mean"] for r in runs])),
         }
         if scores:
@@ -737,7 +741,7 @@ def coverage_table(rows: list[dict]) -> str:
 
 def sweep_table(name: str, rows: list[dict]) -> str:
     body = [[
-        r["env_id"], r["variant"] or "—", f"{r['value']:g}", str(r["runs"]),
+        r["env_id"], r["variant"] or "—", f"{r['value']:g}", fmt_runs(r),
         fmt_ci(r["score_mean"], r["score_mean_ci"]), fmt(r["return_mean"]),
     ] for r in rows]
     return md_table(["maze", "variant", SWEEPS[name].label, "runs", "score mean [95% CI]", "mean return"], body)
@@ -780,6 +784,9 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
         "coverage_heatmaps": plot_coverage(coverage, out / "coverage_heatmaps.png"),
         **{f"sweep_{n}": plot_sweep(n, r, out / f"sweep_{n}.png") for n, r in sweeps.items()},
     }
+    for name in ("learning_curves", "interval_estimates", "coverage_heatmaps", *(f"sweep_{n}" for n in SWEEPS)):
+        if plots.get(name) is None:  # an earlier report's plot would sit beside tables that no longer show it
+            (out / f"{name}.png").unlink(missing_ok=True)
 
     md = [
         "# Results",
@@ -798,7 +805,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
     if aggregate:
         md += ["", "## Aggregate over mazes", "",
                md_table(["method", "mazes", "runs", "score IQM [95% CI]", "score mean [95% CI]"], [[
-                   a["method"], ", ".join(a["mazes"]), str(a["runs"]),
+                   a["method"], ", ".join(a["mazes"]), fmt_runs(a),
                    fmt_ci(a["score_iqm"], a["score_iqm_ci"]), fmt_ci(a["score_mean"], a["score_mean_ci"]),
                ] for a in aggregate])]
         if plots["interval_estimates"]:

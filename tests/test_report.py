@@ -191,6 +191,8 @@ def test_bad_runs_are_skipped_with_reasons(tmp_path):
     iql = row_of(result, "iql", EASY)  # a diverged run with finite numbers still counts, flagged
     assert iql["runs"] == 1 and iql["diverged"] == 1
     assert md_row(result["markdown"], "iql", "iql", EASY)[3] == "1 (1 diverged)"
+    (agg,) = [a for a in result["aggregate"] if a["method"] == "iql"]  # flagged in the aggregate too
+    assert agg["diverged"] == 1 and md_row(result["markdown"], "iql", "Easy")[2] == "1 (1 diverged)"
     md = (tmp_path / "out" / "results.md").read_text()
     assert md.count("\n- `") == 8 and "interrupted: KeyboardInterrupt" in md
 
@@ -420,3 +422,25 @@ def test_a_course_name_and_the_benchmarks_name_for_one_run_count_once(tmp_path):
     assert alpha["runs"] == 1 and alpha["score_mean"] == pytest.approx(40.0)
     tau = {r["variant"]: r["score_mean"] for r in result["sweeps"]["iql_tau"]}
     assert tau == {"--beta 3.0": pytest.approx(40.0), "--beta 10.0": pytest.approx(80.0)}
+
+
+def test_a_diverged_sweep_run_is_flagged_in_its_sweep_table(tmp_path):
+    runs = tmp_path / "runs"
+    make_run(runs, "awac", EASY, 1, 30.0, exp_name="awac_lam1", args={"lam": 1.0}, status="diverged",
+             reason="nan in losses/actor_loss")
+    make_run(runs, "awac", EASY, 2, 60.0, exp_name="awac_lam1", args={"lam": 1.0})
+    result = build(runs, tmp_path / "out")
+    (row,) = result["sweeps"]["awac_lam"]
+    assert row["runs"] == 2 and row["diverged"] == 1
+    assert md_row(result["markdown"], EASY, "—", "1")[3] == "2 (1 diverged)"
+
+
+def test_a_plot_the_new_report_does_not_make_is_removed(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "coverage_heatmaps.png").write_bytes(b"an earlier report's plot")
+    (out / "notes.png").write_bytes(b"not ours")
+    make_run(tmp_path / "runs", "awac", EASY, 1, 60.0)
+    build(tmp_path / "runs", out)
+    assert not (out / "coverage_heatmaps.png").exists() and (out / "notes.png").exists()
+    assert (out / "learning_curves.png").exists()
