@@ -23,7 +23,8 @@
 #   ./benchmark.sh help
 #
 # full/sweeps/coverage run `--workers` runs at a time, each with OMP_NUM_THREADS=1, log to
-# runs/<name>/logs/, skip runs that already completed there (delete the folder to redo them), name
+# runs/<name>/logs/, skip runs that already completed there with the same flags (delete the folder to
+# redo them), name
 # every failed run with its log and exit non-zero after writing the report.
 #
 # Variables of the course runner, same names and meanings (default pipeline only):
@@ -312,10 +313,35 @@ parse_grid_options() {  # $1 = subcommand, $2 = default seeds, then its options;
   check_01 DRY_RUN
 }
 
-completed() {  # $1 = runs dir, $2 = env id, $3 = exp name, $4 = seed: a finished run already there?
-  local summary
-  for summary in "$1/$2__$3__$4__"*/summary.json; do
-    [[ -f $summary ]] && grep -qE '"status": *"completed"' "$summary" && return 0
+completed() {  # $1 = runs dir, $2 = env id, $3 = exp name, $4 = seed, then the job's flags: a finished run of them?
+  local dir=$1 env=$2 exp=$3 seed=$4 summary
+  shift 4
+  for summary in "$dir/${env}__${exp}__${seed}__"*/summary.json; do
+    [[ -f $summary ]] || continue
+    # the job's own flags must be the run's: a run left under the same name with other flags is redone
+    "$PY" - "$summary" "$@" <<'PYTHON_END' && return 0
+import json, sys
+summary = json.load(open(sys.argv[1]))
+words, given, i = sys.argv[2:], {}, 0
+while i < len(words):
+    key = words[i][2:].replace("-", "_")
+    if i + 1 < len(words) and not words[i + 1].startswith("--"):
+        given[key], i = words[i + 1], i + 2
+    elif key.startswith("no_"):
+        given[key[3:]], i = False, i + 1
+    else:
+        given[key], i = True, i + 1
+args = summary.get("args", {})
+def same(value, word):
+    if isinstance(word, bool) or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value == word or str(value) == str(word)
+    try:
+        return float(word) == value
+    except ValueError:
+        return False
+sys.exit(0 if summary.get("status") == "completed" and all(k in args and same(args[k], w) for k, w in given.items())
+         else 1)
+PYTHON_END
   done
   return 1
 }
@@ -327,7 +353,7 @@ add_job() {  # $1 = runs dir, then the script stem and its flags (--env-id, --ex
     case $prev in --env-id) env=$word ;; --exp-name) exp=$word ;; --seed) seed=$word ;; esac
     prev=$word
   done
-  if completed "$dir" "$env" "$exp" "$seed"; then
+  if completed "$dir" "$env" "$exp" "$seed" "${@:2}"; then
     DONE=$((DONE + 1))
   else
     JOBS+=("${env}__${exp}__${seed} $1.py ${*:2} --runs-dir $dir --no-progress")

@@ -5,6 +5,7 @@ stand-in algorithm scripts that only write a run directory.
 """
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -52,7 +53,11 @@ if __name__ == "__main__":
     env_id, seed = opts.get("--env-id", "PointmassHard-v0"), opts.get("--seed", 1)
     run_dir = Path(opts.get("--runs-dir", "runs")) / f"{{env_id}}__{{exp}}__{{seed}}__{{time.time_ns()}}"
     run_dir.mkdir(parents=True)
-    (run_dir / "summary.json").write_text(json.dumps({{"status": "completed"}}))
+    words, args = argv + [""], {{}}
+    for a, b in zip(words, words[1:]):
+        if a.startswith("--"):
+            args[a[2:].replace("-", "_")] = b if b and not b.startswith("--") else not a.startswith("--no-")
+    (run_dir / "summary.json").write_text(json.dumps({{"status": "completed", "args": args}}))
 '''
 EXTRA = {
     "rnd_cql": "    cql_alpha: float = 0.0",
@@ -291,6 +296,22 @@ def test_grid_reports_failures_and_resumes(fake_repo):
     assert "11 runs already completed in runs/full are kept" in again.stdout
     assert [c.split()[:3] for c in calls(fake_repo)] == [
         ["iql.py", "--env-id", "PointmassMedium-v0"], ["report.py", "runs/full", "--out"]]
+
+
+def test_a_kept_run_must_have_the_jobs_flags(fake_repo):
+    """A run left under a job's name by other flags (an older grid, a hand-made run) is redone, not kept."""
+    assert bench(fake_repo, "sweeps", "--only", "alpha", "--seeds", "1", SKIP_INSTALL="1").returncode == 0
+    (summary,) = (fake_repo / "runs" / "sweeps").glob("*__rnd_cql_alpha0.1__1__*/summary.json")
+    run = json.loads(summary.read_text())
+    assert run["args"]["cql_alpha"] == "0.1" and run["args"]["use_rnd"] is True
+    run["args"]["cql_alpha"] = 0.5
+    summary.write_text(json.dumps(run))
+    (fake_repo / "calls.log").unlink()
+    again = bench(fake_repo, "sweeps", "--only", "alpha", "--seeds", "1", SKIP_INSTALL="1")
+    assert again.returncode == 0, again.stderr
+    assert "3 runs already completed in runs/sweeps are kept" in again.stdout
+    (redone,) = [c for c in calls(fake_repo) if c.startswith("rnd_cql.py")]
+    assert "--cql-alpha 0.1 --exp-name rnd_cql_alpha0.1" in redone
 
 
 def test_test_subcommand_keeps_pytest_exit_status(fake_repo):
