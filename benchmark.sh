@@ -24,8 +24,7 @@
 #
 # full/sweeps/coverage run `--workers` runs at a time, each with OMP_NUM_THREADS=1, log to
 # runs/<name>/logs/, skip runs that already completed there with the same flags (delete the folder to
-# redo them), name
-# every failed run with its log and exit non-zero after writing the report.
+# redo them), name every failed run with its log and exit non-zero after writing the report.
 #
 # Variables of the course runner, same names and meanings (default pipeline only):
 #   RUN_EXPLORATION, RUN_AWAC, RUN_IQL   1 (default) runs the stage, 0 skips it
