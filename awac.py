@@ -47,6 +47,7 @@ Usage:
     python awac.py --env-id PointmassEasy-v0 --dataset-id pointmass/easy-noisy-oracle-v0
 """
 
+import contextlib
 import copy
 import dataclasses
 import json
@@ -56,7 +57,9 @@ import platform
 import random
 import resource
 import shutil
+import signal
 import sys
+import threading
 import time
 import warnings
 from dataclasses import asdict, dataclass, replace
@@ -541,6 +544,19 @@ def make_run_dir(args: Args) -> Path:
             stamp += 1
 
 
+@contextlib.contextmanager
+def sigint_ignored():
+    """Ctrl-C does nothing inside the block: the run is over, and model.pt and summary.json are written whole."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set a handler
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def write_json(path: Path, data: dict) -> None:
     """Write to a temporary name, then rename: a reader (or a crash) never sees half a file."""
     tmp = path.with_name(path.name + ".tmp")
@@ -806,22 +822,23 @@ def train(args: Args) -> dict:
     except KeyboardInterrupt:  # a second Ctrl-C, or one after the last step: the summary is still written
         status, reason = "interrupted", f"KeyboardInterrupt in the final evaluation, after step {global_step}"
         ev = dict.fromkeys(("return_mean", "return_std", "success_rate", "normalized_score"))
-    if args.save_model or status == "diverged":
-        torch.save(snapshot(), run_dir / "model.pt.tmp")
-        os.replace(run_dir / "model.pt.tmp", run_dir / "model.pt")
-    wall_time = time.time() - start_time
-    summary = {
-        "algorithm": "awac", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
-        "status": status, "reason": reason, "global_step": global_step, "num_updates": num_updates,
-        "first_goal_step": first_goal, "exploration_end_step": phase_end,
-        "return_mean": ev["return_mean"], "return_std": ev["return_std"], "success_rate": ev["success_rate"],
-        "normalized_score": ev["normalized_score"], "eval_episodes": max(100, args.eval_episodes),
-        "coverage": pointmass.coverage(args.env_id, rb.observations()) if is_pm else None,
-        "wall_time_s": wall_time, "sps": global_step / wall_time, "updates_per_s": num_updates / wall_time,
-        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
-        "args": asdict(args), "run_dir": str(run_dir),
-    }
-    write_json(run_dir / "summary.json", summary)
+    with sigint_ignored():
+        if args.save_model or status == "diverged":
+            torch.save({**snapshot(), "args": dataclasses.asdict(args)}, run_dir / "model.pt.tmp")
+            os.replace(run_dir / "model.pt.tmp", run_dir / "model.pt")
+        wall_time = time.time() - start_time
+        summary = {
+            "algorithm": "awac", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
+            "status": status, "reason": reason, "global_step": global_step, "num_updates": num_updates,
+            "first_goal_step": first_goal, "exploration_end_step": phase_end,
+            "return_mean": ev["return_mean"], "return_std": ev["return_std"], "success_rate": ev["success_rate"],
+            "normalized_score": ev["normalized_score"], "eval_episodes": max(100, args.eval_episodes),
+            "coverage": pointmass.coverage(args.env_id, rb.observations()) if is_pm else None,
+            "wall_time_s": wall_time, "sps": global_step / wall_time, "updates_per_s": num_updates / wall_time,
+            "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
+            "args": asdict(args), "run_dir": str(run_dir),
+        }
+        write_json(run_dir / "summary.json", summary)
     writer.close()
     env.close()
     return summary

@@ -38,6 +38,7 @@ Usage:
     python rnd_cql.py --env-id MountainCar-v0                           # any Box/Discrete env
 """
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -46,7 +47,9 @@ import platform
 import random
 import resource
 import shutil
+import signal
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -514,6 +517,19 @@ def make_run_dir(args: Args) -> Path:
             stamp += 1
 
 
+@contextlib.contextmanager
+def sigint_ignored():
+    """Ctrl-C does nothing inside the block: the run is over, and model.pt and summary.json are written whole."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set a handler
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def write_json(path: Path, data: dict) -> None:
     """Write to a temporary name, then rename: a reader (or a crash) never sees half a file."""
     tmp = path.with_name(path.name + ".tmp")
@@ -755,24 +771,25 @@ def train(args: Args) -> dict:
     except KeyboardInterrupt:  # a second Ctrl-C, or one after the last step: the summary is still written
         status, reason = "interrupted", f"KeyboardInterrupt in the final evaluation, after step {steps_done}"
         final = dict.fromkeys(("return_mean", "return_std", "success_rate", "normalized_score"))
-    if args.save_model or status == "diverged":
-        tmp = run_dir / "model.pt.tmp"
-        torch.save({"exploit_q": exploit_q.state_dict(), "explore_q": explore_q.state_dict(),
-                    "rnd_predictor": rnd_predictor.state_dict(), "args": dataclasses.asdict(args)}, tmp)
-        os.replace(tmp, run_dir / "model.pt")
-    wall_time = time.time() - start_time
-    summary = {
-        "algorithm": "rnd_cql", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
-        "status": status, "reason": reason, "global_step": steps_done,
-        "num_updates": num_updates, "first_goal_step": first_goal, "exploration_end_step": phase_end,
-        **{k: final[k] for k in ("return_mean", "return_std", "success_rate", "normalized_score")},
-        "eval_episodes": max(100, args.eval_episodes),
-        "coverage": pointmass.coverage(args.env_id, rb.observations()) if is_pm else None,
-        "wall_time_s": wall_time, "sps": steps_done / wall_time, "updates_per_s": num_updates / wall_time,
-        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
-        "args": dataclasses.asdict(args), "run_dir": str(run_dir),
-    }
-    write_json(run_dir / "summary.json", summary)
+    with sigint_ignored():
+        if args.save_model or status == "diverged":
+            tmp = run_dir / "model.pt.tmp"
+            torch.save({"exploit_q": exploit_q.state_dict(), "explore_q": explore_q.state_dict(),
+                        "rnd_predictor": rnd_predictor.state_dict(), "args": dataclasses.asdict(args)}, tmp)
+            os.replace(tmp, run_dir / "model.pt")
+        wall_time = time.time() - start_time
+        summary = {
+            "algorithm": "rnd_cql", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
+            "status": status, "reason": reason, "global_step": steps_done,
+            "num_updates": num_updates, "first_goal_step": first_goal, "exploration_end_step": phase_end,
+            **{k: final[k] for k in ("return_mean", "return_std", "success_rate", "normalized_score")},
+            "eval_episodes": max(100, args.eval_episodes),
+            "coverage": pointmass.coverage(args.env_id, rb.observations()) if is_pm else None,
+            "wall_time_s": wall_time, "sps": steps_done / wall_time, "updates_per_s": num_updates / wall_time,
+            "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
+            "args": dataclasses.asdict(args), "run_dir": str(run_dir),
+        }
+        write_json(run_dir / "summary.json", summary)
     writer.close()
     env.close()
     return summary

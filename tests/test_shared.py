@@ -18,7 +18,7 @@ import rnd_cql
 SCRIPTS = {"rnd_cql": rnd_cql, "awac": awac, "iql": iql}
 SHARED = ["ConfigError", "check_common_args", "make_env", "Tanh", "mlp", "FourierMLP", "rnd_networks", "ReplayBuffer",
           "check_new_dataset_id", "evaluate", "exploration_schedule", "reward_weights", "rnd_bonus",
-          "double_dqn_target", "make_run_dir", "write_json", "machine"]
+          "double_dqn_target", "make_run_dir", "sigint_ignored", "write_json", "machine"]
 
 
 @pytest.mark.parametrize("name", SHARED)
@@ -175,6 +175,35 @@ def test_ctrl_c_in_the_final_evaluation_still_writes_the_summary(script, tmp_pat
     assert written["status"] == "interrupted" and written["global_step"] == 600
     assert written["reason"] == "KeyboardInterrupt in the final evaluation, after step 600"
     assert written["return_mean"] is None and written["normalized_score"] is None
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_ctrl_c_while_the_model_is_saved_loses_neither_model_nor_summary(script, tmp_path, monkeypatch):
+    """The run is over once the final evaluation ends: a Ctrl-C (a real SIGINT) during torch.save is ignored,
+    model.pt and summary.json are written whole, and the caller's own Ctrl-C handler is back afterwards."""
+    import json
+    import os
+    import signal
+
+    import torch
+
+    module = SCRIPTS[script]
+    save = torch.save
+
+    def save_with_ctrl_c(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        return save(*args, **kwargs)
+
+    monkeypatch.setattr(module.torch, "save", save_with_ctrl_c)
+    handler = signal.getsignal(signal.SIGINT)
+    summary = module.train(module.Args(env_id="PointmassEasy-v0", total_steps=300, num_exploration_steps=100,
+                                       learning_starts=50, batch_size=32, rnd_hidden=32, eval_every=300,
+                                       eval_episodes=5, progress=False, save_model=True,
+                                       runs_dir=str(tmp_path / "runs")))
+    run_dir = tmp_path / "runs" / summary["run_dir"].split("/")[-1]
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"
+    assert torch.load(run_dir / "model.pt", weights_only=False)["args"]["seed"] == 1
+    assert signal.getsignal(signal.SIGINT) is handler
 
 
 PARAMETERS = {"rnd_cql": "the exploitation critic", "awac": "the critic or the actor", "iql": "Q, V or the policy"}
