@@ -274,7 +274,9 @@ class PointmassVectorEnv(gym.vector.VectorEnv):
     Autoreset follows gymnasium 1.x's NEXT_STEP mode: the step after a sub-env ends resets it, ignores
     its action and returns its start observation with reward 0. `reset(options={"reset_mask": mask})` resets
     only the sub-envs where mask is True. `max_episode_steps` None or -1 (gym.make's "no TimeLimit") means
-    no time limit: `make_vec` fills in the id's horizon only when the argument is left out.
+    no time limit: `make_vec` fills in the id's horizon only when the argument is left out. `reset(seed=s)`
+    seeds one generator for all sub-envs (one draw per step for the live ones), so with N = 1 it draws what the
+    single env draws, and with N > 1 not what gymnasium's "sync" mode draws (sub-env i seeded s + i).
     """
 
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -380,11 +382,12 @@ class OraclePolicy:
         self.maze, self.epsilon, self.rng = _maze_of(env), epsilon, np.random.default_rng(seed)
         self.noise_free = _noise_free(env)
 
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
+    def __call__(self, obs: np.ndarray) -> np.ndarray | int:
+        """Actions (N,) for a batch (N, 2) of observations, an int for one (2,) observation, as oracle_action."""
         actions = self.maze.oracle_actions(obs, self.noise_free)
         explore = self.rng.random(len(actions)) < self.epsilon
         actions[explore] = self.rng.integers(len(ACTIONS), size=int(explore.sum()))
-        return actions
+        return int(actions[0]) if np.ndim(obs) == 1 else actions
 
 
 def rollout(env_id: str, policy: Callable[[np.ndarray], np.ndarray], episodes: int, seed: int,

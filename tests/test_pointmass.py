@@ -424,3 +424,11 @@ def test_single_and_vector_env_compute_the_goal_distance_alike():
         env._pos, envs.unwrapped._pos[0] = tuple(pos.tolist()), pos
         assert env.step(0)[1] == envs.step(np.zeros(1, dtype=int))[1][0]
         envs.unwrapped._autoreset[0] = False
+
+
+def test_oracle_policy_answers_one_observation_with_an_int():
+    env = gym.make("PointmassEasy-v0")
+    obs, _ = env.reset(seed=0)
+    single = pm.OraclePolicy(env)(obs)
+    assert isinstance(single, int) and single == pm.oracle_action(env, obs)
+    assert pm.OraclePolicy(env)(obs[None]).shape == (1,)
