@@ -21,7 +21,7 @@ exploration critic influence nothing after the phase and stop training there. --
 collecting (and stepping the env) after the phase; --dataset-id trains purely offline on a Minari dataset.
 Truncations bootstrap; only `terminated` stops it.
 
-Defaults that differ from the course's (the measurements behind each are in the README, "Departures"):
+Defaults that differ from the course's (why: the README's "Departures"; the measurements: results/NOTES.md):
 - lam 0.1 with the course's reward hint (r + 1) * 100 (0 per step, 100 at the goal): advantages are a few
   units, and exp(A / lam), clipped at 100 as in IQL, firmly prefers the better actions;
 - lam 3 with --dataset-id: lam sets how tightly pi stays near the data's policy (pi* ~ pi_beta exp(A / lam)),

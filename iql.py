@@ -22,7 +22,7 @@ the policy collects with its greedy action, epsilon-greedy: it is what is evalua
 predictor and the exploration critic stop training when the phase ends: nothing reads them afterwards.
 Only `terminated` stops bootstrapping; time-limit truncations bootstrap (the course mixed them up).
 
-Defaults that differ from the course's (the measurements behind each are in the README, "Departures"):
+Defaults that differ from the course's (why: the README's "Departures"; the measurements: results/NOTES.md):
 - IQL reward (r + 1) * 100 (the course's hint): only the goal pays, so Q is 100 gamma^(steps to goal);
 - tau = 0.9 and beta = 3 on that scaled reward;
 - Q, V and the policy: 64-64 ReLU MLPs (course policy: 4x512 tanh) on 32 random Fourier features of the

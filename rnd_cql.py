@@ -18,7 +18,7 @@ influence nothing. This roughly halves the cost of a default run. With the defau
 phases of iql.py and awac.py are this one transition for transition, so the three exploitation learners can
 be compared seed by seed.
 
-Defaults that differ from the course's (the measurements behind each are in the README, "Departures"):
+Defaults that differ from the course's (why: the README's "Departures"; the measurements: results/NOTES.md):
 - exploitation reward (r + 1) * 100 (the course's hint): reaching the goal is the only non-zero reward;
 - exploitation critic: CQL alpha 1 (course 0, double DQN), gamma 0.99 and a target copy every 30 updates
   (course 0.95 and 300), one update every 3 env steps (course: every step);
