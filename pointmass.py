@@ -552,8 +552,8 @@ class Collect:
     """one of PointmassEasy-v0, PointmassMedium-v0, PointmassHard-v0, PointmassVeryHard-v0"""
     policy: Literal["random", "oracle", "noisy-oracle"] = "noisy-oracle"
     """behaviour policy: uniform random, the oracle planner, or the oracle with epsilon-random actions"""
-    epsilon: float = 0.2
-    """probability of a uniformly random action (noisy-oracle only)"""
+    epsilon: Optional[float] = None
+    """probability of a uniformly random action (noisy-oracle only; default 0.2)"""
     steps: int = 100_000
     """number of transitions to write"""
     dataset_id: Optional[str] = None
@@ -562,6 +562,10 @@ class Collect:
     """seeds the environment and the policy"""
     num_envs: int = 100
     """parallel sub-envs used for collection"""
+
+    def behaviour_epsilon(self) -> float:
+        """The noisy oracle's share of random actions (--epsilon, 0.2 unless given); 0 for the other policies."""
+        return (0.2 if self.epsilon is None else self.epsilon) if self.policy == "noisy-oracle" else 0.0
 
 
 @dataclass
@@ -591,7 +595,9 @@ def check_collect(args: Collect) -> str:
     """Validate every flag before any work; returns the dataset id. Raises ValueError naming the flag."""
     if args.env_id not in PRESETS:
         raise ValueError(f"--env-id: unknown id {args.env_id!r}; choose one of {', '.join(ENV_IDS)}")
-    if not 0.0 <= args.epsilon <= 1.0:
+    if args.epsilon is not None and args.policy != "noisy-oracle":
+        raise ValueError(f"--epsilon: only --policy noisy-oracle takes random actions, not --policy {args.policy}")
+    if args.epsilon is not None and not 0.0 <= args.epsilon <= 1.0:
         raise ValueError(f"--epsilon: must be in [0, 1], got {args.epsilon}")
     if args.steps < 1:
         raise ValueError(f"--steps: must be a positive integer, got {args.steps}")
@@ -656,7 +662,7 @@ def collect_episodes(args: Collect) -> list[dict]:
     if args.policy == "random":
         policy = random_policy(args.seed + 1)
     else:
-        policy = OraclePolicy(maze, args.epsilon if args.policy == "noisy-oracle" else 0.0, seed=args.seed + 1)
+        policy = OraclePolicy(maze, args.behaviour_epsilon(), seed=args.seed + 1)
     envs = gym.make_vec(args.env_id, num_envs=n)
     obs = np.empty((cap + 1, n, 2), dtype=np.float32)
     acts = np.empty((cap, n), dtype=np.int64)
@@ -714,7 +720,7 @@ def write_dataset(args: Collect, dataset_id: str, episodes: list[dict]):
                 dataset_id, [EpisodeBuffer(id=i, **ep) for i, ep in enumerate(episodes)],
                 env=args.env_id, eval_env=args.env_id,
                 algorithm_name=(args.policy if args.policy != "noisy-oracle"
-                                else f"noisy-oracle (epsilon={args.epsilon})"),
+                                else f"noisy-oracle (epsilon={args.behaviour_epsilon()})"),
                 author="pointmass-offline-rl", author_email="n/a", code_permalink="pointmass.py collect",
                 description=f"{args.steps} transitions of the {args.policy} policy on {args.env_id}, seed {args.seed}",
                 ref_min_score=lo, ref_max_score=hi,

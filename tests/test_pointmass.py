@@ -278,6 +278,7 @@ def test_dataset_round_trip(minari_dir):
     (["--dataset-id", "no-version"], "--dataset-id"),
     (["--env-id", "CartPole-v1", "--dataset-id", "x/y-v0"], "--env-id"),
     (["--epsilon", "1.5", "--dataset-id", "x/y-v0"], "--epsilon"),
+    (["--policy", "oracle", "--epsilon", "0.1", "--dataset-id", "x/y-v0"], "--epsilon"),  # it would be ignored
     (["--steps", "0", "--dataset-id", "x/y-v0"], "--steps"),
     (["--num-envs", "0", "--dataset-id", "x/y-v0"], "--num-envs"),
     (["--seed", "-1", "--dataset-id", "x/y-v0"], "--seed"),
