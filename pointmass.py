@@ -185,9 +185,13 @@ class Maze:
         if near.any():
             sides = [np.where(near, border + s * eps, pos) for s in (-1, 1)]
             starts = [np.stack([r[:, 0], c[:, 1]], axis=1) for r in sides for c in sides]
+        # the agent is never inside a wall: such a side is not where it is (unless every side is, as for a
+        # position that the caller made up inside a wall)
+        free_sides = [~self.blocked(start) for start in starts]
+        nowhere = ~np.any(free_sides, axis=0)
         after, second, line = (np.full((len(pos), len(ACTIONS)), -np.inf) for _ in range(3))
-        for start in starts:
-            free = ~self.blocked(start)[:, None]  # the agent is never inside a wall: such a side is not where it is
+        for start, free in zip(starts, free_sides):
+            free = (free | nowhere)[:, None]
             ends = [self.move(start, np.broadcast_to(a, start.shape)) for a in ACTIONS]
             after = np.where(free, np.maximum(after, np.stack([self.distance(e) for e in ends], axis=1)), after)
             if noise_free:
