@@ -610,10 +610,10 @@ def check_collect(args: Collect) -> str:
     if not 0 <= args.seed < 2**31:
         raise ValueError(f"--seed: must be in [0, 2**31 - 1], got {args.seed}")
     maze = PRESETS[args.env_id]["maze"].lower()
-    need = args.steps * COLLECT_BYTES_PER_STEP
-    if need > _physical_memory():
+    need, have = args.steps * COLLECT_BYTES_PER_STEP, _physical_memory()
+    if need > have:
         raise ValueError(f"--steps: {args.steps} transitions need about {need / 2**30:.0f} GiB in memory, more than "
-                         f"this machine's {_physical_memory() / 2**30:.0f} GiB")
+                         f"this machine's {have / 2**30:.0f} GiB")
     default_id = f"pointmass/{args.env_id[9:-3].lower()}-{args.policy}-v0"
     dataset_id = default_id if args.dataset_id is None else args.dataset_id
     if not re.fullmatch(r"([-\w]+/)*[-\w]+?-v\d+", dataset_id):

@@ -343,11 +343,15 @@ def group_runs(runs: list[Run]) -> dict[tuple[str, str, str, str], list[Run]]:
     for run in runs:
         s = run.summary
         by_setting.setdefault((s["algorithm"], s["env_id"], canonical(s["exp_name"]), setting(run)), []).append(run)
+    settings_of: dict[tuple[str, str], list[dict]] = {}  # (algorithm, exp_name) -> its settings on every maze
+    for algorithm, _, exp_name, flags in by_setting:
+        settings_of.setdefault((algorithm, exp_name), []).append(dict(flags))
+    varying_of = {name: sorted({k for s in settings for k in s
+                                if k != "env_id" and len({s2.get(k) for s2 in settings}) > 1})
+                  for name, settings in settings_of.items()}
     groups: dict[tuple[str, str, str, str], list[Run]] = {}
     for (algorithm, env_id, exp_name, flags), members in by_setting.items():
-        settings = [dict(k[3]) for k in by_setting if (k[0], k[2]) == (algorithm, exp_name)]
-        varying = sorted({k for s in settings for k in s if k != "env_id" and len({s2.get(k) for s2 in settings}) > 1})
-        own = dict(flags)
+        varying, own = varying_of[(algorithm, exp_name)], dict(flags)
         label = ", ".join(f"--{k.replace('_', '-')} {json.loads(own[k]) if k in own else 'unset'}" for k in varying)
         groups[(algorithm, env_id, exp_name, label)] = members
     ordered = sorted(groups, key=lambda k: (sort_key(k[1], k[0], k[2]), k[3]))
