@@ -40,6 +40,7 @@ Usage:
 
 import contextlib
 import dataclasses
+import difflib
 import json
 import math
 import os
@@ -54,7 +55,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, get_args
 
 import gymnasium as gym
 import numpy as np
@@ -162,6 +163,46 @@ class Args:
 
 class ConfigError(ValueError):
     """A bad flag value or unusable data, found before anything is written; the message starts with the flag."""
+
+
+def parse_args(argv: list[str]) -> Args:
+    """Args from the command line, parsed by tyro. A flag it does not know, a missing value and a value of the wrong
+    type are refused first, in one line that names the flag (tyro answers them with a box of help text)."""
+    kinds = {}  # "--flag": (the type its value must convert to, None for a switch; whether "None" is a value)
+    for field in dataclasses.fields(Args):
+        flag, types = "--" + field.name.replace("_", "-"), (field.type, *get_args(field.type))
+        kind = next(t for t in (bool, int, float, str) if t in types)
+        kinds[flag] = (None if kind is bool else kind, type(None) in types)
+        if kind is bool:
+            kinds["--no-" + flag[2:]] = (None, False)
+    i, switch, what = 0, None, {int: "an integer", float: "a number", str: "a string"}
+    while i < len(argv) and not {"-h", "--help"} & set(argv):
+        token, i = argv[i], i + 1
+        flag, has_value, value = token.partition("=") if token.startswith("--") else (token, "", token)
+        flag = flag.replace("_", "-")
+        if flag in kinds and kinds[flag][0] is None and has_value or flag not in kinds and switch:
+            switch = flag if flag in kinds else switch
+            name = switch.removeprefix("--no-").removeprefix("--")
+            raise ConfigError(f"{switch} takes no value, got {value!r}: write --{name} or --no-{name}")
+        if flag not in kinds:
+            close = difflib.get_close_matches(flag, kinds, n=1, cutoff=0.75)
+            hint = (f"; did you mean {close[0]}?" if close else " (see --help)") if token.startswith("--") else \
+                ": flags come as --name value (see --help)"
+            raise ConfigError(f"{token} is not a flag of {Path(__file__).name}{hint}")
+        kind, may_be_none = kinds[flag]
+        switch = flag if kind is None else None
+        if kind is None:
+            continue
+        if not has_value:  # the next token, unless it is a flag: as for tyro, "-5", "-.5" and "-inf" are values
+            value, i = (argv[i] if i < len(argv) else "--"), i + 1
+            if value[:1] == "-" and value != "-" and value[1] not in "0123456789." and \
+                    value[1:].lower() not in ("inf", "infinity", "nan"):
+                raise ConfigError(f"{flag} needs a value: {what[kind]}")
+        try:
+            kind(value) if not (may_be_none and value == "None") else None
+        except ValueError:
+            raise ConfigError(f"{flag} must be {what[kind]}, got {value!r}") from None
+    return tyro.cli(Args, args=argv)
 
 
 def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
@@ -797,7 +838,7 @@ def train(args: Args) -> dict:
 
 if __name__ == "__main__":
     try:
-        train(tyro.cli(Args))
+        train(parse_args(sys.argv[1:]))
     except ConfigError as err:
         print(f"{Path(__file__).name}: error: {err}", file=sys.stderr)
         raise SystemExit(2)

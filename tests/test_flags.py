@@ -8,9 +8,13 @@ import ast
 import dataclasses
 import inspect
 import math
+import subprocess
+import sys
+from pathlib import Path
 from typing import Optional
 
 import pytest
+import tyro
 
 import awac
 import iql
@@ -103,3 +107,48 @@ def test_a_save_dataset_id_inside_a_dataset_is_refused(tmp_path, monkeypatch):
         with pytest.raises(module.ConfigError, match=r"^--save-dataset-id 'test/ds-v0/inner-v0' would lie inside the "
                                                      r"dataset at .*ds-v0$"):
             module.check_new_dataset_id("test/ds-v0/inner-v0")
+
+
+# ---- the command line: tyro parses, but a typo or a wrong type is refused in one line first ----------------
+BAD_COMMAND_LINES = [
+    (["--sed", "3"], "--sed is not a flag of {script}.py; did you mean --seed?"),
+    (["--no-such-flag", "3"], "--no-such-flag is not a flag of {script}.py (see --help)"),
+    (["--seed", "abc"], "--seed must be an integer, got 'abc'"),
+    (["--seed", "1e3"], "--seed must be an integer, got '1e3'"),
+    (["--eps=0.1x"], "--eps must be a number, got '0.1x'"),
+    (["--total-steps"], "--total-steps needs a value: an integer"),
+    (["--exp-name", "--seed", "3"], "--exp-name needs a value: a string"),
+    (["--env-id", "-x"], "--env-id needs a value: a string"),
+    (["--use-rnd", "False"], "--use-rnd takes no value, got 'False': write --use-rnd or --no-use-rnd"),
+    (["--no-use-rnd=1"], "--no-use-rnd takes no value, got '1': write --use-rnd or --no-use-rnd"),
+    (["3"], "3 is not a flag of {script}.py: flags come as --name value (see --help)"),
+]
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("argv, message", BAD_COMMAND_LINES, ids=[" ".join(a) for a, _ in BAD_COMMAND_LINES])
+def test_a_bad_command_line_is_refused_in_one_line(script, argv, message):
+    with pytest.raises(SCRIPTS[script].ConfigError) as err:
+        SCRIPTS[script].parse_args(argv)
+    assert str(err.value) == message.format(script=script)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_a_good_command_line_parses_as_tyro_does(script):
+    module = SCRIPTS[script]
+    argv = ["--seed=3", "--no-use-rnd", "--eps", "0.1", "--env_id", "PointmassEasy-v0", "--save-dataset-id", "None",
+            "--total-steps", "1_000", "--exp-name", "-", "--torch-deterministic", "--eps", "-.5"]
+    args = module.parse_args(argv)
+    assert args == tyro.cli(module.Args, args=argv) and module.parse_args([]) == module.Args()
+    assert (args.seed, args.use_rnd, args.eps, args.env_id, args.save_dataset_id, args.total_steps, args.exp_name) == \
+        (3, False, -0.5, "PointmassEasy-v0", None, 1000, "-")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_a_typo_exits_2_with_one_line_and_no_run_dir(script, tmp_path):
+    path = Path(SCRIPTS[script].__file__)
+    proc = subprocess.run([sys.executable, str(path), "--runs-dir", str(tmp_path / "runs"), "--total-step", "10"],
+                          capture_output=True, text=True, timeout=120, cwd=path.parent)
+    assert proc.returncode == 2 and not (tmp_path / "runs").exists()
+    assert proc.stderr.splitlines() == [f"{script}.py: error: --total-step is not a flag of {script}.py; "
+                                        "did you mean --total-steps?"]

@@ -63,7 +63,7 @@ def test_command_parses(command):
     script, argv = tokens[1], tokens[2:]
     if script in ALGORITHMS:
         module = ALGORITHMS[script]
-        module.check_args(tyro.cli(module.Args, args=argv))
+        module.check_args(module.parse_args(argv))
     elif script == "report.py":
         tyro.cli(report.Args, args=argv)
     elif argv:  # pointmass.py without arguments prints the mazes

@@ -17,7 +17,7 @@ import rnd_cql
 
 SCRIPTS = {"rnd_cql": rnd_cql, "awac": awac, "iql": iql}
 SHARED = ["ConfigError", "check_common_args", "make_env", "Tanh", "mlp", "FourierMLP", "rnd_networks", "ReplayBuffer",
-          "check_new_dataset_id", "evaluate", "exploration_schedule", "reward_weights", "rnd_bonus",
+          "parse_args", "check_new_dataset_id", "evaluate", "exploration_schedule", "reward_weights", "rnd_bonus",
           "double_dqn_target", "make_run_dir", "sigint_ignored", "write_json", "machine"]
 
 
