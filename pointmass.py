@@ -557,7 +557,7 @@ class Collect:
     policy: Literal["random", "oracle", "noisy-oracle"] = "noisy-oracle"
     """behaviour policy: uniform random, the oracle planner, or the oracle with epsilon-random actions"""
     epsilon: Optional[float] = None
-    """probability of a uniformly random action (noisy-oracle only; default 0.2)"""
+    """probability of a uniformly random action, noisy-oracle only (None: 0.2)"""
     steps: int = 100_000
     """number of transitions to write"""
     dataset_id: Optional[str] = None
@@ -808,15 +808,87 @@ def bench(args: Bench) -> None:
     print(f"`import pointmass` after gymnasium: {median_of(import_cost):.3f} s")
 
 
+def check_flags(argv: Sequence[str], cls: type, prog: str, positionals: bool = False) -> None:
+    """Refuse in one line what tyro answers with a box of help text: a flag that `cls` lacks, a missing value, a
+    value of the wrong type or outside a Literal's choices. Raises ValueError naming the flag; tyro parses after.
+
+    The algorithm scripts carry their own parse_args (they import nothing from here but the mazes); report.py, whose
+    RUNS_DIR... are `positionals`, uses this one."""
+    import dataclasses
+    import difflib
+    import typing
+
+    kinds: dict = {}  # "--flag": (int, float, str, a tuple of allowed strings, or None for a switch; "None" allowed)
+    for name, hint in typing.get_type_hints(cls).items():
+        if name not in {f.name for f in dataclasses.fields(cls)} or positionals and typing.get_origin(hint) is tuple:
+            continue  # not a field; report.py's RUNS_DIR... (a positional tuple), which has no flag
+        types = (hint, *typing.get_args(hint))
+        literal = next((typing.get_args(t) for t in types if typing.get_origin(t) is Literal), None)
+        kind = literal or next((t for t in (bool, int, float, str) if t in types), str)
+        flag = "--" + name.replace("_", "-")
+        kinds[flag] = (None if kind is bool else kind, type(None) in types)
+        if kind is bool:
+            kinds["--no-" + flag[2:]] = (None, False)
+    what = {int: "an integer", float: "a number", str: "a string"}
+    i, switch = 0, None
+    while i < len(argv) and not {"-h", "--help"} & set(argv):
+        token, i = argv[i], i + 1
+        flag, has_value, value = token.partition("=") if token.startswith("--") else (token, "", token)
+        flag = flag.replace("_", "-")
+        if flag not in kinds and not token.startswith("-") and positionals:
+            switch = None
+            continue
+        if flag in kinds and kinds[flag][0] is None and has_value or flag not in kinds and switch:
+            switch = flag if flag in kinds else switch
+            name = switch.removeprefix("--no-").removeprefix("--")
+            raise ValueError(f"{switch} takes no value, got {value!r}: write --{name} or --no-{name}")
+        if flag not in kinds:
+            close = difflib.get_close_matches(flag, kinds, n=1, cutoff=0.75)
+            hint = (f"; did you mean {close[0]}?" if close else " (see --help)") if token.startswith("--") else \
+                ": flags come as --name value (see --help)"
+            raise ValueError(f"{token} is not a flag of {prog}{hint}")
+        kind, may_be_none = kinds[flag]
+        switch = flag if kind is None else None
+        if kind is None:
+            continue
+        if not has_value:  # the next token, unless it is a flag: as for tyro, "-5", "-.5" and "-inf" are values
+            value, i = (argv[i] if i < len(argv) else "--"), i + 1
+            if value[:1] == "-" and value != "-" and value[1] not in "0123456789." and \
+                    value[1:].lower() not in ("inf", "infinity", "nan"):
+                raise ValueError(f"{flag} needs a value: "
+                                 f"{what[kind] if kind in what else 'one of ' + ', '.join(map(str, kind))}")
+        if may_be_none and value == "None":
+            continue
+        if isinstance(kind, tuple) and value not in kind:
+            raise ValueError(f"{flag} must be one of {', '.join(map(str, kind))}, got {value!r}")
+        try:
+            kind(value) if not isinstance(kind, tuple) else None
+        except ValueError:
+            raise ValueError(f"{flag} must be {what[kind]}, got {value!r}") from None
+
+
 SUBCOMMANDS = {"collect": Collect, "show": Show, "refs": Refs, "bench": Bench}  # `python pointmass.py <name>`
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
+    import difflib
+
     import tyro
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         return show()
+    if not {"-h", "--help"} & set(argv):  # one line for a misspelt subcommand or flag, before tyro's boxes
+        name = argv[0] if argv[0] in SUBCOMMANDS else None
+        try:
+            if name is None:
+                close = difflib.get_close_matches(argv[0], SUBCOMMANDS, n=1)
+                raise ValueError(f"{argv[0]} is not a subcommand" + (
+                    f"; did you mean {close[0]}?" if close else f" (they are {', '.join(SUBCOMMANDS)})"))
+            check_flags(argv[1:], SUBCOMMANDS[name], f"pointmass.py {name}")
+        except ValueError as err:
+            print(f"pointmass.py{' ' + name if name else ''}: error: {err}", file=sys.stderr)
+            raise SystemExit(2)
     cmd = tyro.extras.subcommand_cli_from_dict(
         SUBCOMMANDS, args=argv, prog="pointmass.py",
         description="The Pointmass mazes: datasets, reference returns, speed. Without a subcommand: show.")

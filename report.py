@@ -858,6 +858,13 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> dict:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if pointmass is not None:  # a misspelt flag or a wrong type in one line, before tyro's box of help text
+            pointmass.check_flags(argv, Args, "report.py", positionals=True)
+    except ValueError as err:
+        print(f"report.py: error: {err}", file=sys.stderr)
+        raise SystemExit(2)
     args = tyro.cli(Args, args=argv, description=__doc__.split("\n\n")[0])
     try:
         if not args.runs_dirs:

@@ -306,6 +306,32 @@ def test_bad_refs_and_bench_flags_give_one_line_and_exit_2(args, flag):
     assert len(lines) == 1 and lines[0].startswith(f"pointmass.py {args[0]}: error: {flag}")
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["colect"], "pointmass.py: error: colect is not a subcommand; did you mean collect?"),
+    (["xyz"], "pointmass.py: error: xyz is not a subcommand (they are collect, show, refs, bench)"),
+    (["collect", "--stpes", "3"], "pointmass.py collect: error: --stpes is not a flag of pointmass.py collect; "
+                                  "did you mean --steps?"),
+    (["collect", "--policy", "greedy"], "pointmass.py collect: error: --policy must be one of random, oracle, "
+                                        "noisy-oracle, got 'greedy'"),
+    (["collect", "--policy"], "pointmass.py collect: error: --policy needs a value: one of random, oracle, "
+                              "noisy-oracle"),
+    (["collect", "--epsilon", "None", "--steps", "1e5"], "pointmass.py collect: error: --steps must be an integer, "
+                                                         "got '1e5'"),
+    (["refs", "--episodes=x"], "pointmass.py refs: error: --episodes must be an integer, got 'x'"),
+    (["show", "3"], "pointmass.py show: error: 3 is not a flag of pointmass.py show: flags come as --name value "
+                    "(see --help)"),
+])
+def test_a_misspelt_command_line_gets_one_line_not_tyros_box(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        pm.main(argv)
+    assert exc.value.code == 2 and capsys.readouterr().err == message + "\n"
+
+
+def test_check_flags_lets_through_what_tyro_parses():
+    pm.check_flags(["--policy", "oracle", "--epsilon", "None", "--steps=1_000", "--dataset-id", "a/b-v0",
+                    "--seed", "-3", "--help", "--bogus"], pm.Collect, "pointmass.py collect")  # --help: tyro's
+
+
 def test_existing_dataset_id_is_refused_and_left_untouched(minari_dir):
     target = minari_dir / "pointmass" / "taken-v0"
     target.mkdir(parents=True)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from torch.utils.tensorboard import SummaryWriter
 
+import pointmass
 import report
 
 EASY, MEDIUM, HARD = "PointmassEasy-v0", "PointmassMedium-v0", "PointmassHard-v0"
@@ -17,6 +18,7 @@ FAKE_POINTMASS = types.SimpleNamespace(
     ENV_IDS=(EASY, MEDIUM, HARD, "PointmassVeryHard-v0"),
     REF_RETURNS={EASY: (-50.0, -10.0), MEDIUM: (-150.0, -30.0), HARD: (-100.0, -20.0),
                  "PointmassVeryHard-v0": (-200.0, -60.0)},
+    check_flags=pointmass.check_flags,
 )
 REPS = 300  # enough resamples to exercise the bootstrap, few enough to stay fast
 
@@ -278,6 +280,9 @@ def test_other_envs_have_no_score(tmp_path):
     (["does/not/exist"], "RUNS_DIR does/not/exist is not a directory"),
     ([".", "--seed", "-1"], "--seed must be in [0, 2**32 - 1], got -1"),
     ([".", "--seed", str(2**32)], f"--seed must be in [0, 2**32 - 1], got {2**32}"),
+    ([".", "--rep", "3"], "--rep is not a flag of report.py; did you mean --reps?"),  # tyro: a box of help text
+    (["a", "b", "--reps", "2.5"], "--reps must be an integer, got '2.5'"),
+    ([".", "--out"], "--out needs a value: a string"),
 ])
 def test_bad_command_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
