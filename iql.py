@@ -194,33 +194,37 @@ def parse_args(argv: list[str]) -> Args:
         kinds[flag] = (None if kind is bool else kind, type(None) in types)
         if kind is bool:
             kinds["--no-" + flag[2:]] = (None, False)
+    # tyro's rule: a token is a flag if it is "--", one of ours, or a dash and a letter ("-5", "-inf", "-_x": values)
+    is_flag = lambda token: token == "--" or token.partition("=")[0].replace("_", "-") in kinds or \
+        token.lstrip("-")[:1].isalpha() and token[:1] == "-" and token[1:].lower() not in ("inf", "infinity", "nan")
     i, switch, what = 0, None, {int: "an integer", float: "a number", str: "a string"}
     while i < len(argv) and not {"-h", "--help"} & set(argv):
         token, i = argv[i], i + 1
+        if token == "--":  # the end of the flags: tyro judges the rest
+            break
         flag, has_value, value = token.partition("=") if token.startswith("--") else (token, "", token)
         flag = flag.replace("_", "-")
-        if flag in kinds and kinds[flag][0] is None and has_value or flag not in kinds and switch:
-            switch = flag if flag in kinds else switch
+        if flag in kinds and kinds[flag][0] is None and has_value or switch and not is_flag(token):
+            switch, value = (flag, value) if has_value and flag in kinds else (switch, token)
             name = switch.removeprefix("--no-").removeprefix("--")
             raise ConfigError(f"{switch} takes no value, got {value!r}: write --{name} or --no-{name}")
         if flag not in kinds:
             close = difflib.get_close_matches(flag, kinds, n=1, cutoff=0.75)
-            hint = (f"; did you mean {close[0]}?" if close else " (see --help)") if token.startswith("--") else \
+            hint = (f"; did you mean {close[0]}?" if close else " (see --help)") if is_flag(token) else \
                 ": flags come as --name value (see --help)"
             raise ConfigError(f"{token} is not a flag of {Path(__file__).name}{hint}")
         kind, may_be_none = kinds[flag]
         switch = flag if kind is None else None
         if kind is None:
             continue
-        if not has_value:  # the next token, unless it is a flag: as for tyro, "-5", "-.5" and "-inf" are values
+        if not has_value:
             value, i = (argv[i] if i < len(argv) else "--"), i + 1
-            if value[:1] == "-" and value != "-" and value[1] not in "0123456789." and \
-                    value[1:].lower() not in ("inf", "infinity", "nan"):
+            if is_flag(value):
                 raise ConfigError(f"{flag} needs a value: {what[kind]}")
         try:
             kind(value) if not (may_be_none and value == "None") else None
         except ValueError:
-            raise ConfigError(f"{flag} must be {what[kind]}, got {value!r}") from None
+            raise ConfigError(f"{flag} must be {what[kind]}{' or None' * may_be_none}, got {value!r}") from None
     return tyro.cli(Args, args=argv)
 
 

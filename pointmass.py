@@ -829,32 +829,38 @@ def check_flags(argv: Sequence[str], cls: type, prog: str, positionals: bool = F
         kinds[flag] = (None if kind is bool else kind, type(None) in types)
         if kind is bool:
             kinds["--no-" + flag[2:]] = (None, False)
-    what = {int: "an integer", float: "a number", str: "a string"}
-    i, switch = 0, None
+    # tyro's rule: a token is a flag if it is "--", one of ours, or a dash and a letter ("-5", "-inf", "-_x": values)
+    is_flag = lambda token: token == "--" or token.partition("=")[0].replace("_", "-") in kinds or \
+        token.lstrip("-")[:1].isalpha() and token[:1] == "-" and token[1:].lower() not in ("inf", "infinity", "nan")
+    i, switch, block, what = 0, None, "", {int: "an integer", float: "a number", str: "a string"}
     while i < len(argv) and not {"-h", "--help"} & set(argv):
         token, i = argv[i], i + 1
+        if token == "--":  # the end of the flags: tyro judges the rest
+            break
+        if positionals and not is_flag(token):  # tyro takes the positionals as one unbroken block
+            if block == "closed":
+                raise ValueError(f"{token}: give all positional arguments of {prog} together, not split by flags")
+            block, switch = "open", None
+            continue
+        block = "closed" if block else block
         flag, has_value, value = token.partition("=") if token.startswith("--") else (token, "", token)
         flag = flag.replace("_", "-")
-        if flag not in kinds and not token.startswith("-") and positionals:
-            switch = None
-            continue
-        if flag in kinds and kinds[flag][0] is None and has_value or flag not in kinds and switch:
-            switch = flag if flag in kinds else switch
+        if flag in kinds and kinds[flag][0] is None and has_value or switch and not is_flag(token):
+            switch, value = (flag, value) if has_value and flag in kinds else (switch, token)
             name = switch.removeprefix("--no-").removeprefix("--")
             raise ValueError(f"{switch} takes no value, got {value!r}: write --{name} or --no-{name}")
         if flag not in kinds:
             close = difflib.get_close_matches(flag, kinds, n=1, cutoff=0.75)
-            hint = (f"; did you mean {close[0]}?" if close else " (see --help)") if token.startswith("--") else \
+            hint = (f"; did you mean {close[0]}?" if close else " (see --help)") if is_flag(token) else \
                 ": flags come as --name value (see --help)"
             raise ValueError(f"{token} is not a flag of {prog}{hint}")
         kind, may_be_none = kinds[flag]
         switch = flag if kind is None else None
         if kind is None:
             continue
-        if not has_value:  # the next token, unless it is a flag: as for tyro, "-5", "-.5" and "-inf" are values
+        if not has_value:
             value, i = (argv[i] if i < len(argv) else "--"), i + 1
-            if value[:1] == "-" and value != "-" and value[1] not in "0123456789." and \
-                    value[1:].lower() not in ("inf", "infinity", "nan"):
+            if is_flag(value):
                 raise ValueError(f"{flag} needs a value: "
                                  f"{what[kind] if kind in what else 'one of ' + ', '.join(map(str, kind))}")
         if may_be_none and value == "None":
@@ -864,8 +870,7 @@ def check_flags(argv: Sequence[str], cls: type, prog: str, positionals: bool = F
         try:
             kind(value) if not isinstance(kind, tuple) else None
         except ValueError:
-            raise ValueError(f"{flag} must be {what[kind]}, got {value!r}") from None
-
+            raise ValueError(f"{flag} must be {what[kind]}{' or None' * may_be_none}, got {value!r}") from None
 
 SUBCOMMANDS = {"collect": Collect, "show": Show, "refs": Refs, "bench": Bench}  # `python pointmass.py <name>`
 

@@ -122,6 +122,9 @@ BAD_COMMAND_LINES = [
     (["--use-rnd", "False"], "--use-rnd takes no value, got 'False': write --use-rnd or --no-use-rnd"),
     (["--no-use-rnd=1"], "--no-use-rnd takes no value, got '1': write --use-rnd or --no-use-rnd"),
     (["3"], "3 is not a flag of {script}.py: flags come as --name value (see --help)"),
+    (["--no-use-rnd", "--total-step", "10"], "--total-step is not a flag of {script}.py; did you mean --total-steps?"),
+    (["--cuda", "-5"], "--cuda takes no value, got '-5': write --cuda or --no-cuda"),
+    (["--seed", "-_1"], "--seed must be an integer, got '-_1'"),  # a value for tyro, so not "needs a value"
 ]
 
 
@@ -137,11 +140,11 @@ def test_a_bad_command_line_is_refused_in_one_line(script, argv, message):
 def test_a_good_command_line_parses_as_tyro_does(script):
     module = SCRIPTS[script]
     argv = ["--seed=3", "--no-use-rnd", "--eps", "0.1", "--env_id", "PointmassEasy-v0", "--save-dataset-id", "None",
-            "--total-steps", "1_000", "--exp-name", "-", "--torch-deterministic", "--eps", "-.5"]
+            "--total-steps", "1_000", "--exp-name", "-_x", "--torch-deterministic", "--eps", "-.5", "--"]
     args = module.parse_args(argv)
     assert args == tyro.cli(module.Args, args=argv) and module.parse_args([]) == module.Args()
     assert (args.seed, args.use_rnd, args.eps, args.env_id, args.save_dataset_id, args.total_steps, args.exp_name) == \
-        (3, False, -0.5, "PointmassEasy-v0", None, 1000, "-")
+        (3, False, -0.5, "PointmassEasy-v0", None, 1000, "-_x")
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

@@ -318,6 +318,7 @@ def test_bad_refs_and_bench_flags_give_one_line_and_exit_2(args, flag):
     (["collect", "--epsilon", "None", "--steps", "1e5"], "pointmass.py collect: error: --steps must be an integer, "
                                                          "got '1e5'"),
     (["refs", "--episodes=x"], "pointmass.py refs: error: --episodes must be an integer, got 'x'"),
+    (["collect", "--epsilon", "none"], "pointmass.py collect: error: --epsilon must be a number or None, got 'none'"),
     (["show", "3"], "pointmass.py show: error: 3 is not a flag of pointmass.py show: flags come as --name value "
                     "(see --help)"),
 ])
@@ -329,7 +330,9 @@ def test_a_misspelt_command_line_gets_one_line_not_tyros_box(argv, message, caps
 
 def test_check_flags_lets_through_what_tyro_parses():
     pm.check_flags(["--policy", "oracle", "--epsilon", "None", "--steps=1_000", "--dataset-id", "a/b-v0",
-                    "--seed", "-3", "--help", "--bogus"], pm.Collect, "pointmass.py collect")  # --help: tyro's
+                    "--seed", "-3", "--env-id", "-_x"], pm.Collect, "pointmass.py collect")
+    pm.check_flags(["--bogus", "--help"], pm.Collect, "pointmass.py collect")  # tyro prints the help
+    pm.check_flags(["--seed", "3", "--", "--bogus"], pm.Refs, "pointmass.py refs")  # after --: tyro's to judge
 
 
 def test_existing_dataset_id_is_refused_and_left_untouched(minari_dir):

@@ -283,6 +283,8 @@ def test_other_envs_have_no_score(tmp_path):
     ([".", "--rep", "3"], "--rep is not a flag of report.py; did you mean --reps?"),  # tyro: a box of help text
     (["a", "b", "--reps", "2.5"], "--reps must be an integer, got '2.5'"),
     ([".", "--out"], "--out needs a value: a string"),
+    ([".", "--reps", "3", "runs2"], "runs2: give all positional arguments of report.py together, not split by flags"),
+    ([".", "-5"], "RUNS_DIR -5 is not a directory"),  # tyro's reading: -5 is a RUNS_DIR, not a flag
 ])
 def test_bad_command_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
