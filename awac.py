@@ -548,6 +548,22 @@ def awac_actor_loss(logits: torch.Tensor, actions: torch.Tensor, weights: torch.
     return -(log_prob * weights).mean()
 
 
+def awac_losses(critic, critic_target, actor, batch, args) -> dict:
+    """The critic's TD loss towards the policy-evaluation target and the actor's weighted likelihood on one batch
+    (s, a, r, s', terminated), with Q(s, a_data) and the weights for the log (their means are logged)."""
+    s, a, r, s_next, term = batch
+    with torch.no_grad():
+        next_probs = torch.softmax(actor(s_next), -1)
+        y = awac_critic_target((r + args.exploit_rew_shift) * args.exploit_rew_scale, term, next_probs,
+                               critic_target(s_next), args.gamma)
+    q = critic(s)
+    q_data = q.gather(1, a[:, None]).squeeze(1)
+    logits = actor(s)
+    weights = awac_weights(awac_advantage(q, torch.softmax(logits, -1), a), args.lam, args.max_weight)
+    return {"td_loss": F.mse_loss(q_data, y),  # squared TD error, as in the paper
+            "actor_loss": awac_actor_loss(logits, a, weights), "q_values": q_data, "awac_weights": weights}
+
+
 @torch.no_grad()
 def evaluate(net: nn.Module, env_id: str, n_episodes: int, seed: int, device: torch.device, sample: bool = False,
              record: int = 4) -> dict:
@@ -771,19 +787,9 @@ def train(args: Args) -> dict:
                     s, a, r, s_next, term, f_next = rb.sample(args.batch_size, rng, device)
                     loss = torch.zeros((), device=device)
                     if update:
-                        with torch.no_grad():
-                            next_probs = torch.softmax(actor(s_next), -1)
-                            y = awac_critic_target((r + args.exploit_rew_shift) * args.exploit_rew_scale, term,
-                                                   next_probs, critic_target(s_next), args.gamma)
-                        q = critic(s)
-                        q_data = q.gather(1, a[:, None]).squeeze(1)
-                        td_loss = F.mse_loss(q_data, y)  # squared TD error, as in the paper
-                        logits = actor(s)
-                        advantage = awac_advantage(q, torch.softmax(logits, -1), a)
-                        weights = awac_weights(advantage, args.lam, args.max_weight)
-                        actor_loss = awac_actor_loss(logits, a, weights)
-                        loss = loss + td_loss + actor_loss
-                        losses.update(td_loss=td_loss, actor_loss=actor_loss, q_values=q_data, awac_weights=weights)
+                        terms = awac_losses(critic, critic_target, actor, (s, a, r, s_next, term), args)
+                        loss = loss + terms["td_loss"] + terms["actor_loss"]
+                        losses.update(terms)
                     if explore:
                         w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                         r_mix = w_exploit * r

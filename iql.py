@@ -543,6 +543,20 @@ def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[f
     return w_explore, (0.0 if unsupervised else 1.0)
 
 
+def iql_losses(q_net, q_target_net, v_net, actor, batch, args) -> tuple[dict, dict]:
+    """Eqs. 5, 6 and 7 on one batch (s, a, r, s', terminated): ({value_loss, td_loss, actor_loss}, the means of
+    Q(s, a) and V(s) for the log). Q_target is the twins' minimum; V(s') bootstraps; every target is detached."""
+    s, a, r, s_next, term = batch
+    with torch.no_grad():
+        q_t = torch.min(*[q(s) for q in q_target_net]).gather(1, a[:, None]).squeeze(1)
+        y = q_target((r + args.exploit_rew_shift) * args.exploit_rew_scale, v_net(s_next)[:, 0], term, args.gamma)
+    v = v_net(s)[:, 0]
+    q_sa = torch.stack([q(s).gather(1, a[:, None]).squeeze(1) for q in q_net])
+    weights = awr_weights(q_t, v, args.beta, args.max_weight)
+    return ({"value_loss": value_loss(q_t, v, args.expectile), "td_loss": q_loss(q_sa, y),
+             "actor_loss": iql_actor_loss(actor(s), a, weights)}, {"q_values": q_sa.mean(), "v_values": v.mean()})
+
+
 @torch.no_grad()
 def evaluate(net: nn.Module, env_id: str, n_episodes: int, seed: int, device: torch.device, sample: bool = False,
              record: int = 4) -> dict:
@@ -767,15 +781,7 @@ def train(args: Args) -> dict:
                 s, a, r, s_next, term, f_next = buffer.sample(args.batch_size, rng, device)
                 losses: dict[str, torch.Tensor] = {}
                 if update:
-                    with torch.no_grad():
-                        q_t = torch.min(*[q(s) for q in q_target_net]).gather(1, a[:, None]).squeeze(1)
-                        y = q_target((r + args.exploit_rew_shift) * args.exploit_rew_scale, v_net(s_next)[:, 0], term,
-                                     args.gamma)
-                    v = v_net(s)[:, 0]
-                    q_sa = torch.stack([q(s).gather(1, a[:, None]).squeeze(1) for q in q_net])
-                    weights = awr_weights(q_t, v, args.beta, args.max_weight)
-                    losses = {"value_loss": value_loss(q_t, v, args.expectile), "td_loss": q_loss(q_sa, y),
-                              "actor_loss": iql_actor_loss(actor(s), a, weights)}
+                    losses, means = iql_losses(q_net, q_target_net, v_net, actor, (s, a, r, s_next, term), args)
                 if explore:
                     w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                     r_mix = w_exploit * r
@@ -809,7 +815,7 @@ def train(args: Args) -> dict:
                 optimizer.step()
                 info.update(losses)
                 if update:
-                    info.update(q_values=q_sa.mean(), v_values=v.mean())
+                    info.update(means)
                     num_updates += 1
                     if num_updates % args.target_update_period == 0:
                         q_target_net.load_state_dict(q_net.state_dict())

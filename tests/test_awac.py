@@ -109,6 +109,42 @@ def test_lam_reaches_the_actor_loss():
     assert len(set(losses.values())) == 4
 
 
+def table(weights) -> torch.nn.Linear:
+    """A network that is a table: one-hot states times these (n_outputs, n_states) weights."""
+    net = torch.nn.Linear(len(weights[0]), len(weights), bias=False)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor(weights))
+    return net
+
+
+def test_one_update_computes_the_critic_and_actor_losses_on_the_right_inputs():
+    """A 3-state, 3-action table, worked out with numpy: the target is sum_a' pi(a'|s') Q_target(s', a') with the
+    terminal mask, the advantage is Q(s, a) - sum_a pi(a|s) Q(s, a) of the online critic, the weights are clipped."""
+    Q = np.array([[1.0, 4.0, 0.0], [2.0, -1.0, 3.0], [0.5, 0.0, -2.0]])
+    Q_target = np.array([[0.0, 2.0, 1.0], [3.0, 1.0, -1.0], [1.0, 1.0, 4.0]])
+    PI = np.array([[0.2, -0.3, 1.0], [0.0, 0.4, -1.0], [1.0, 0.0, 0.5]])
+    state, action = np.array([0, 1, 2, 0]), np.array([0, 1, 2, 1])
+    r, next_state, term = np.array([-1.0, 0.0, -1.0, -1.0]), np.array([1, 2, 0, 2]), np.array([0.0, 1.0, 0.0, 0.0])
+    args = awac.Args(exploit_rew_shift=1.0, exploit_rew_scale=10.0, gamma=0.9, lam=0.5, max_weight=5.0)
+
+    softmax = lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True)
+    pi, pi_next = softmax(PI[:, state].T), softmax(PI[:, next_state].T)
+    y = (r + 1.0) * 10.0 + 0.9 * (1 - term) * (pi_next * Q_target[:, next_state].T).sum(1)
+    q_data = Q[action, state]
+    advantage = q_data - (pi * Q[:, state].T).sum(1)
+    w = np.minimum(np.exp(advantage / 0.5), 5.0)
+    assert (w == 5.0).any() and (w < 1.0).any()  # the clip is used, and some actions are worse than pi's average
+
+    one_hot = lambda idx: torch.nn.functional.one_hot(torch.as_tensor(idx), 3).float()
+    batch = (one_hot(state), torch.as_tensor(action), torch.tensor(r, dtype=torch.float32), one_hot(next_state),
+             torch.tensor(term, dtype=torch.float32))
+    out = awac.awac_losses(table(Q), table(Q_target), table(PI), batch, args)
+    assert out["td_loss"].item() == pytest.approx(np.mean((q_data - y) ** 2), rel=1e-5)
+    assert out["actor_loss"].item() == pytest.approx(-np.mean(w * np.log(pi[np.arange(4), action])), rel=1e-5)
+    np.testing.assert_allclose(out["q_values"].detach().numpy(), q_data, rtol=1e-6)
+    np.testing.assert_allclose(out["awac_weights"].numpy(), w, rtol=1e-5)
+
+
 def test_double_dqn_target_evaluates_the_online_argmax_with_the_target():
     online = torch.tensor([[1.0, 3.0], [5.0, 0.0]])
     target = torch.tensor([[10.0, 20.0], [30.0, 40.0]])

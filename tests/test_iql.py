@@ -86,8 +86,50 @@ def test_q_target_terminal_mask():
 
 
 def test_q_loss_sums_the_twins():
-    q_sa = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
-    assert iql.q_loss(q_sa, torch.tensor([0.0, 0.0])).item() == pytest.approx((1 + 4) / 2 + 0.0)
+    """Twin 0 misses the target by (1, 2), twin 1 by (3, 0): (1 + 4) / 2 + (9 + 0) / 2."""
+    q_sa = torch.tensor([[1.0, 2.0], [3.0, 0.0]])
+    assert iql.q_loss(q_sa, torch.tensor([0.0, 0.0])).item() == pytest.approx(2.5 + 4.5)
+
+
+def table(weights) -> torch.nn.Linear:
+    """A network that is a table: one-hot states times these (n_outputs, n_states) weights."""
+    net = torch.nn.Linear(len(weights[0]), len(weights), bias=False)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor(weights))
+    return net
+
+
+def test_one_update_computes_eqs_5_to_7_on_the_right_inputs():
+    """A 3-state, 2-action table, worked out with numpy: the twins' minimum (from the twin that is lower on each
+    sample) in V's target and the weights, V(s') in Q's target, the terminal mask, the weight clip."""
+    Q1, Q2 = np.array([[1.0, 4.0, 0.0], [2.0, -1.0, 3.0]]), np.array([[3.0, 2.0, 1.0], [0.0, 0.5, 5.0]])
+    Qt1, Qt2 = Q1 + 0.5, Q2 - 0.5  # the target twins: the minimum switches twin between samples
+    V, PI = np.array([[0.5, 1.5, -1.0]]), np.array([[0.2, -0.3, 1.0], [0.0, 0.4, -1.0]])
+    state, action = np.array([0, 1, 2, 0]), np.array([0, 1, 0, 1])
+    r, next_state, term = np.array([-1.0, 0.0, -1.0, -1.0]), np.array([1, 2, 0, 2]), np.array([0.0, 1.0, 0.0, 0.0])
+    args = iql.Args(exploit_rew_shift=1.0, exploit_rew_scale=10.0, gamma=0.9, expectile=0.7, beta=2.0, max_weight=5.0)
+
+    q_t = np.minimum(Qt1[action, state], Qt2[action, state])
+    y = (r + 1.0) * 10.0 + 0.9 * (1 - term) * V[0, next_state]
+    u = q_t - V[0, state]
+    value = np.mean(np.abs(0.7 - (u < 0)) * u ** 2)
+    td = np.mean((Q1[action, state] - y) ** 2) + np.mean((Q2[action, state] - y) ** 2)
+    w = np.minimum(np.exp(2.0 * u), 5.0)
+    logits = PI[:, state].T
+    log_pi = logits[np.arange(4), action] - np.log(np.exp(logits).sum(1))
+    assert (Qt1[action, state] < Qt2[action, state]).any() and (Qt1[action, state] > Qt2[action, state]).any()
+    assert (w == 5.0).any() and (w < 5.0).any() and (u < 0).any()  # the clip and both expectile sides are used
+
+    one_hot = lambda idx: torch.nn.functional.one_hot(torch.as_tensor(idx), 3).float()
+    batch = (one_hot(state), torch.as_tensor(action), torch.tensor(r, dtype=torch.float32), one_hot(next_state),
+             torch.tensor(term, dtype=torch.float32))
+    losses, means = iql.iql_losses(torch.nn.ModuleList([table(Q1), table(Q2)]),
+                                   torch.nn.ModuleList([table(Qt1), table(Qt2)]), table(V), table(PI), batch, args)
+    assert losses["value_loss"].item() == pytest.approx(value, rel=1e-5)
+    assert losses["td_loss"].item() == pytest.approx(td, rel=1e-5)
+    assert losses["actor_loss"].item() == pytest.approx(-np.mean(w * log_pi), rel=1e-5)
+    assert means["q_values"].item() == pytest.approx((Q1[action, state] + Q2[action, state]).mean() / 2, rel=1e-5)
+    assert means["v_values"].item() == pytest.approx(V[0, state].mean(), rel=1e-5)
 
 
 def test_awr_weights_values_clip_and_detach():
