@@ -88,6 +88,35 @@ def test_cql_alpha_zero_critic_update_is_double_dqn(tmp_path):
     assert q_mean.item() == pytest.approx(q_data.mean().item(), rel=1e-5)
 
 
+@pytest.mark.parametrize("alpha, grad_clip", [(0.0, 10.0), (1.0, 10.0), (0.5, 10.0), (1.0, 0.05)])
+def test_critic_update_steps_on_td_plus_alpha_times_cql(alpha, grad_clip):
+    """A Q table (a bias-free linear map of one-hot states) and SGD with lr 1: the step must be minus the clipped
+    gradient of TD + alpha * CQL, worked out here with numpy from the formulas (not from the module's functions)."""
+    torch.manual_seed(0)
+    n_states, batch, gamma = 4, 6, 0.9
+    q, q_target = torch.nn.Linear(n_states, 3, bias=False), torch.nn.Linear(n_states, 3, bias=False)
+    state, next_state = np.array([0, 1, 2, 3, 1, 0]), np.array([1, 2, 3, 0, 0, 2])
+    a, r, term = np.array([0, 2, 1, 1, 0, 2]), np.array([0.5, -1.0, 2.0, 0.0, 1.0, -0.5]), np.array([0, 0, 1, 0, 0, 0])
+    W, W_target = q.weight.detach().numpy().astype(np.float64), q_target.weight.detach().numpy().astype(np.float64)
+    # double DQN: the online table picks a', the target table scores it
+    q_now, q_next = W[:, state].T, W[:, next_state].T
+    y = r + gamma * (1 - term) * W_target[q_next.argmax(1), next_state]
+    grad = np.zeros_like(W)
+    for i in range(batch):
+        grad[a[i], state[i]] += 2 / batch * (q_now[i, a[i]] - y[i])  # mean squared TD error
+        softmax = np.exp(q_now[i]) / np.exp(q_now[i]).sum()  # d logsumexp / dQ
+        grad[:, state[i]] += alpha / batch * (softmax - np.eye(3)[a[i]])
+    if grad_clip < 1:
+        assert np.abs(grad).max() > grad_clip  # the clip is exercised
+    one_hot = lambda idx: torch.nn.functional.one_hot(torch.as_tensor(idx), n_states).float()
+    data = (one_hot(state), torch.as_tensor(a), torch.tensor(r, dtype=torch.float32), one_hot(next_state),
+            torch.tensor(term, dtype=torch.float32))
+    rnd_cql.critic_update(q, q_target, torch.optim.SGD(q.parameters(), lr=1.0), data, data[2], data[4], gamma, alpha,
+                          False, grad_clip)
+    np.testing.assert_allclose(q.weight.detach().numpy(), W - np.clip(grad, -grad_clip, grad_clip), rtol=1e-5,
+                               atol=1e-6)
+
+
 @pytest.mark.parametrize("t, first_goal, extend, expected", [
     (0, None, True, (1.0, True)), (25, None, True, (0.75, True)),  # the course's schedule, n = 100 steps
     (100, 40, True, (0.0, False)), (150, 40, True, (0.0, False)),  # the goal came in time: the phase ends at n
