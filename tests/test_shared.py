@@ -7,9 +7,12 @@ the flags that every script has read the same in each --help and are refused wit
 """
 import ast
 import inspect
+import math
 
+import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 import awac
 import iql
@@ -280,3 +283,47 @@ def test_an_interrupted_dataset_write_leaves_no_half_dataset(script, tmp_path, m
     with pytest.raises(KeyboardInterrupt):
         buffer.to_minari("test/old-v0", env)
     assert (get_dataset_path("test/old-v0") / "data").is_dir()
+
+
+class CoinEnv(gym.Env):
+    """100 steps of a one-armed choice: action 1 earns 1, action 0 nothing, so a return counts the 1s."""
+    observation_space, action_space = gym.spaces.Box(0.0, 1.0, (1,)), gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.zeros(1, np.float32), float(action), False, self.t == 100, {}
+
+
+gym.register("TestCoin-v0", entry_point=CoinEnv)
+
+
+class ConstantLogits(torch.nn.Module):
+    def forward(self, obs):
+        return torch.tensor([0.0, math.log(3.0)]).expand(len(obs), 2)  # softmax: (1/4, 3/4)
+
+
+@pytest.mark.parametrize("sample, share_of_ones", [(False, 1.0), (True, 0.75)])
+def test_evaluate_acts_greedily_or_samples_the_softmax(sample, share_of_ones):
+    torch.manual_seed(0)
+    result = rnd_cql.evaluate(ConstantLogits(), "TestCoin-v0", 40, seed=0, device=torch.device("cpu"), sample=sample)
+    share = result["returns"].mean() / 100  # 4 000 draws: the sampled share is within 0.03 of 3/4 (4.5 sigma)
+    assert share == pytest.approx(share_of_ones, abs=0.03) and (sample or share == 1.0)
+
+
+@pytest.mark.parametrize("script", ["awac", "iql"])
+@pytest.mark.parametrize("eval_sample", [False, True])
+def test_eval_sample_reaches_every_evaluation(script, eval_sample, tmp_path, monkeypatch):
+    module, calls = SCRIPTS[script], []
+    real = module.evaluate
+    monkeypatch.setattr(module, "evaluate", lambda *a, **kw: (calls.append(a[5:] + tuple(kw.values())),
+                                                              real(*a, **kw))[1])
+    module.train(module.Args(env_id="PointmassEasy-v0", total_steps=1_200, num_exploration_steps=600,
+                             learning_starts=300, eval_every=600, eval_episodes=5, rnd_hidden=32, batch_size=64,
+                             eval_sample=eval_sample, runs_dir=str(tmp_path / "runs"), progress=False,
+                             extend_exploration=False))
+    assert len(calls) >= 2 and all(call[0] is eval_sample for call in calls)

@@ -1,0 +1,46 @@
+"""The exploration phase that the three scripts share, checked against what it must do.
+
+test_shared checks that the scripts carry the same code and the cross-script tests that they collect the same
+data; these check that the data are right: without RND the phase acts uniformly at random, and with RND it
+covers more of a maze than random actions do.
+"""
+import numpy as np
+import pytest
+
+import awac
+import iql
+import rnd_cql
+
+SCRIPTS = {"rnd_cql": rnd_cql, "awac": awac, "iql": iql}
+CHI2_4_DOF_P001 = 18.47  # the chi-square statistic that 4 degrees of freedom exceed with probability 0.001
+
+
+def phase_actions(module, tmp_path, monkeypatch, **kw) -> np.ndarray:
+    """The actions of a 3 000-step unsupervised phase on Easy, in the order they were stored."""
+    actions, add = [], module.ReplayBuffer.add
+    monkeypatch.setattr(module.ReplayBuffer, "add", lambda self, o, o2, a, *rest: (actions.append(a),
+                                                                                    add(self, o, o2, a, *rest))[1])
+    args = dict(env_id="PointmassEasy-v0", unsupervised_exploration=True, total_steps=3_500,
+                num_exploration_steps=3_000, learning_starts=500, eval_every=3_500, eval_episodes=10, rnd_hidden=32,
+                batch_size=64, runs_dir=str(tmp_path / "runs"), progress=False, **kw)
+    summary = module.train(module.Args(**args))
+    assert summary["status"] == "completed" and len(actions) == 3_500
+    return np.array(actions[:3_000])
+
+
+def chi_square_against_uniform(actions: np.ndarray, n_actions: int = 5) -> float:
+    counts = np.bincount(actions, minlength=n_actions)
+    expected = len(actions) / n_actions
+    return float(((counts - expected) ** 2 / expected).sum())
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_exploration_without_rnd_acts_uniformly_at_random(script, tmp_path, monkeypatch):
+    actions = phase_actions(SCRIPTS[script], tmp_path, monkeypatch, use_rnd=False)
+    assert chi_square_against_uniform(actions) < CHI2_4_DOF_P001
+
+
+def test_the_uniformity_check_tells_a_learned_explorer_apart(tmp_path, monkeypatch):
+    """With RND the explorer acts greedily 80% of the time after learning_starts: far from uniform."""
+    actions = phase_actions(rnd_cql, tmp_path, monkeypatch, use_rnd=True)
+    assert chi_square_against_uniform(actions[500:]) > 10 * CHI2_4_DOF_P001
