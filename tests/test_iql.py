@@ -47,6 +47,15 @@ def run_dirs(path: Path) -> list[Path]:
     return [p for p in path.glob("*__*") if p.is_dir()]
 
 
+def test_offline_exploitation_freezes_the_buffer_and_trains_on_it(tmp_path, monkeypatch):
+    added, real = [], iql.ReplayBuffer.add
+    monkeypatch.setattr(iql.ReplayBuffer, "add", lambda self, *a: (added.append(1), real(self, *a)))
+    summary = iql.train(iql.Args(**{**SHORT, "offline_exploitation": True}, runs_dir=str(tmp_path)))
+    # the phase's 1 200 transitions only; IQL's updates come after it, one per --train-frequency steps
+    assert summary["status"] == "completed" and len(added) == 1_200
+    assert summary["num_updates"] == len(range(1_200, 2_000, iql.Args().train_frequency))
+
+
 # ---------------------------------------------------------------- losses
 def test_expectile_half_is_half_squared_error():
     u = torch.tensor([-3.0, -0.5, 0.0, 2.0])
