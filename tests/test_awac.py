@@ -218,6 +218,11 @@ def test_end_to_end_writes_summary_tensorboard_and_dataset(tmp_path):
     assert 0 <= summary["success_rate"] <= 1 and 0 < summary["coverage"] <= 1
     ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
     ea.Reload()
+    # the summary's final scores are the last ones logged, and a success rate counts whole episodes
+    assert ea.Scalars("eval/success_rate")[-1].value == pytest.approx(summary["success_rate"])
+    assert ea.Scalars("exploration/coverage")[-1].value == pytest.approx(summary["coverage"])
+    successes = summary["success_rate"] * summary["eval_episodes"]
+    assert successes == pytest.approx(round(successes))
     for tag in ("charts/episodic_return", "charts/episodic_length", "charts/SPS", "eval/return_mean",
                 "eval/return_std", "eval/success_rate", "eval/normalized_score", "losses/td_loss",
                 "losses/actor_loss", "losses/q_values", "losses/awac_weights", "losses/rnd_loss",

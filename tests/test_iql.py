@@ -223,6 +223,11 @@ def test_end_to_end_summary_tensorboard_images(tmp_path):
     assert s["normalized_score"] == pytest.approx(pointmass.normalized_score("PointmassEasy-v0", s["return_mean"]))
     ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
     ea.Reload()
+    # the summary's final scores are the last ones logged, and a success rate counts whole episodes
+    assert ea.Scalars("eval/success_rate")[-1].value == pytest.approx(s["success_rate"])
+    assert ea.Scalars("exploration/coverage")[-1].value == pytest.approx(s["coverage"])
+    successes = s["success_rate"] * s["eval_episodes"]
+    assert successes == pytest.approx(round(successes))
     scalars = set(ea.Tags()["scalars"])
     for tag in ["charts/episodic_return", "charts/episodic_length", "charts/SPS", "eval/return_mean",
                 "eval/return_std", "eval/success_rate", "eval/normalized_score", "losses/td_loss",

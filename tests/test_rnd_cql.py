@@ -247,6 +247,11 @@ def test_end_to_end_outputs_tensorboard_and_images(tmp_path):
     assert summary["peak_memory_mb"] < 1024 and summary["machine"] == rnd_cql.machine(torch.device("cpu"))
     ea = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "images": 0})
     ea.Reload()
+    # the summary's final scores are the last ones logged, and a success rate counts whole episodes
+    assert ea.Scalars("eval/success_rate")[-1].value == pytest.approx(summary["success_rate"])
+    assert ea.Scalars("exploration/coverage")[-1].value == pytest.approx(summary["coverage"])
+    successes = summary["success_rate"] * summary["eval_episodes"]
+    assert successes == pytest.approx(round(successes))
     scalars = set(ea.Tags()["scalars"])
     for tag in ["charts/episodic_return", "charts/episodic_length", "charts/SPS", "eval/return_mean", "eval/return_std",
                 "eval/success_rate", "eval/normalized_score", "losses/td_loss", "losses/cql_regularizer",
