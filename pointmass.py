@@ -829,10 +829,15 @@ def check_flags(argv: Sequence[str], cls: type, prog: str, positionals: bool = F
         kinds[flag] = (None if kind is bool else kind, type(None) in types)
         if kind is bool:
             kinds["--no-" + flag[2:]] = (None, False)
-    # tyro's rule: a token is a flag if it is "--", one of ours, or a dash and a letter ("-5", "-inf", "-_x": values)
-    is_flag = lambda token: token == "--" or token.partition("=")[0].replace("_", "-") in kinds or \
-        token.lstrip("-")[:1].isalpha() and token[:1] == "-" and token[1:].lower() not in ("inf", "infinity", "nan")
-    i, switch, block, what = 0, None, "", {int: "an integer", float: "a number", str: "a string"}
+    def is_flag(token: str) -> bool:
+        """tyro's rule: "--", one of ours, or a dash and a letter; "-5", "-.5", "-inf" and "-_x" are values."""
+        if token == "--" or token.partition("=")[0].replace("_", "-") in kinds:
+            return True
+        number = token[1:].lower() in ("inf", "infinity", "nan")
+        return token[:1] == "-" and token.lstrip("-")[:1].isalpha() and not number
+
+    what = {int: "an integer", float: "a number", str: "a string"}
+    i, switch, block = 0, None, ""  # switch: the previous token, when it was a flag that takes no value
     while i < len(argv) and not {"-h", "--help"} & set(argv):
         token, i = argv[i], i + 1
         if token == "--":  # the end of the flags: tyro judges the rest
@@ -845,18 +850,23 @@ def check_flags(argv: Sequence[str], cls: type, prog: str, positionals: bool = F
         block = "closed" if block else block
         flag, has_value, value = token.partition("=") if token.startswith("--") else (token, "", token)
         flag = flag.replace("_", "-")
-        if flag in kinds and kinds[flag][0] is None and has_value or switch and not is_flag(token):
-            switch, value = (flag, value) if has_value and flag in kinds else (switch, token)
+        if flag in kinds and kinds[flag][0] is None and has_value:  # --switch=value
+            switch = flag
+        elif switch is not None and not is_flag(token):  # --switch value
+            value = token
+        else:
+            switch = None
+        if switch is not None:
             name = switch.removeprefix("--no-").removeprefix("--")
             raise ValueError(f"{switch} takes no value, got {value!r}: write --{name} or --no-{name}")
         if flag not in kinds:
             close = difflib.get_close_matches(flag, kinds, n=1, cutoff=0.75)
-            hint = (f"; did you mean {close[0]}?" if close else " (see --help)") if is_flag(token) else \
+            suggestion = (f"; did you mean {close[0]}?" if close else " (see --help)") if is_flag(token) else \
                 ": flags come as --name value (see --help)"
-            raise ValueError(f"{token} is not a flag of {prog}{hint}")
+            raise ValueError(f"{token} is not a flag of {prog}{suggestion}")
         kind, may_be_none = kinds[flag]
-        switch = flag if kind is None else None
         if kind is None:
+            switch = flag
             continue
         if not has_value:
             value, i = (argv[i] if i < len(argv) else "--"), i + 1
@@ -871,6 +881,7 @@ def check_flags(argv: Sequence[str], cls: type, prog: str, positionals: bool = F
             kind(value) if not isinstance(kind, tuple) else None
         except ValueError:
             raise ValueError(f"{flag} must be {what[kind]}{' or None' * may_be_none}, got {value!r}") from None
+
 
 SUBCOMMANDS = {"collect": Collect, "show": Show, "refs": Refs, "bench": Bench}  # `python pointmass.py <name>`
 

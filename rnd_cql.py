@@ -168,25 +168,38 @@ class ConfigError(ValueError):
 def parse_args(argv: list[str]) -> Args:
     """Args from the command line, parsed by tyro. A flag it does not know, a missing value and a value of the wrong
     type are refused first, in one line that names the flag (tyro answers them with a box of help text)."""
+    if {"-h", "--help"} & set(argv):
+        return tyro.cli(Args, args=argv)
     kinds = {}  # "--flag": (the type its value must convert to, None for a switch; whether "None" is a value)
     for field in dataclasses.fields(Args):
         flag, types = "--" + field.name.replace("_", "-"), (field.type, *get_args(field.type))
-        kind = next(t for t in (bool, int, float, str) if t in types)
+        kind = next((t for t in (bool, int, float, str) if t in types), str)
         kinds[flag] = (None if kind is bool else kind, type(None) in types)
         if kind is bool:
             kinds["--no-" + flag[2:]] = (None, False)
-    # tyro's rule: a token is a flag if it is "--", one of ours, or a dash and a letter ("-5", "-inf", "-_x": values)
-    is_flag = lambda token: token == "--" or token.partition("=")[0].replace("_", "-") in kinds or \
-        token.lstrip("-")[:1].isalpha() and token[:1] == "-" and token[1:].lower() not in ("inf", "infinity", "nan")
-    i, switch, what = 0, None, {int: "an integer", float: "a number", str: "a string"}
-    while i < len(argv) and not {"-h", "--help"} & set(argv):
+
+    def is_flag(token: str) -> bool:
+        """tyro's rule: "--", one of ours, or a dash and a letter; "-5", "-.5", "-inf" and "-_x" are values."""
+        if token == "--" or token.partition("=")[0].replace("_", "-") in kinds:
+            return True
+        number = token[1:].lower() in ("inf", "infinity", "nan")
+        return token[:1] == "-" and token.lstrip("-")[:1].isalpha() and not number
+
+    what = {int: "an integer", float: "a number", str: "a string"}
+    i, switch = 0, None  # switch: the previous token, when it was a flag that takes no value
+    while i < len(argv):
         token, i = argv[i], i + 1
         if token == "--":  # the end of the flags: tyro judges the rest
             break
         flag, has_value, value = token.partition("=") if token.startswith("--") else (token, "", token)
         flag = flag.replace("_", "-")
-        if flag in kinds and kinds[flag][0] is None and has_value or switch and not is_flag(token):
-            switch, value = (flag, value) if has_value and flag in kinds else (switch, token)
+        if flag in kinds and kinds[flag][0] is None and has_value:  # --use-rnd=False
+            switch = flag
+        elif switch is not None and not is_flag(token):  # --use-rnd False
+            value = token
+        else:
+            switch = None
+        if switch is not None:
             name = switch.removeprefix("--no-").removeprefix("--")
             raise ConfigError(f"{switch} takes no value, got {value!r}: write --{name} or --no-{name}")
         if flag not in kinds:
@@ -195,8 +208,8 @@ def parse_args(argv: list[str]) -> Args:
                 ": flags come as --name value (see --help)"
             raise ConfigError(f"{token} is not a flag of {Path(__file__).name}{hint}")
         kind, may_be_none = kinds[flag]
-        switch = flag if kind is None else None
         if kind is None:
+            switch = flag
             continue
         if not has_value:
             value, i = (argv[i] if i < len(argv) else "--"), i + 1

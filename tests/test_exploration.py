@@ -41,9 +41,10 @@ def test_exploration_without_rnd_acts_uniformly_at_random(script, tmp_path, monk
 
 
 def test_the_uniformity_check_tells_a_learned_explorer_apart(tmp_path, monkeypatch):
-    """With RND the explorer acts greedily 80% of the time after learning_starts: far from uniform."""
+    """With RND the explorer acts greedily 80% of the time after learning_starts: far from uniform (seeds 1 to 7
+    gave 123 to 621 on the AMD EPYC; the rounding of the networks, and so the statistic, differs between CPUs)."""
     actions = phase_actions(rnd_cql, tmp_path, monkeypatch, use_rnd=True)
-    assert chi_square_against_uniform(actions[500:]) > 10 * CHI2_4_DOF_P001
+    assert chi_square_against_uniform(actions[500:]) > 2 * CHI2_4_DOF_P001
 
 
 @pytest.mark.slow
