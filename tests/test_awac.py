@@ -295,12 +295,6 @@ def test_offline_exploitation_freezes_the_buffer(tmp_path, monkeypatch):
     assert summary["status"] == "completed" and len(calls) == 1000
 
 
-def test_unsupervised_without_rnd_explores_uniformly_at_random(tmp_path):
-    summary = run(tmp_path, use_rnd=False, unsupervised_exploration=True, total_steps=1500,
-                  num_exploration_steps=1000)
-    assert summary["status"] == "completed"
-
-
 @pytest.mark.parametrize("unsupervised", [False, True])
 def test_exploration_critic_treats_the_goal_as_terminal_only_with_the_env_reward(tmp_path, monkeypatch, unsupervised):
     """Unsupervised, the bonus is a non-episodic return (Burda et al. 2019): the goal does not end it."""
