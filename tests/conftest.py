@@ -1,5 +1,5 @@
-"""Fixtures shared by the scripts' tests: a paper formula written once, independently of every script, and
-the check that a script's exploration phase is rnd_cql.py's."""
+"""Fixtures shared by the scripts' tests: a paper formula written once, independently of every script, table
+networks for updates worked out by hand, and the check that a script's exploration phase is rnd_cql.py's."""
 import numpy as np
 import pytest
 import torch
@@ -19,6 +19,20 @@ def fourier_reference():
         return torch.cat([torch.sin(z), torch.cos(z)], dim=-1)
 
     return features
+
+
+@pytest.fixture
+def table():
+    """table(weights): a network that is a table, one-hot states times these (n_outputs, n_states) weights, so that
+    a test can work an update out by hand with numpy."""
+
+    def make(weights) -> torch.nn.Linear:
+        net = torch.nn.Linear(len(weights[0]), len(weights), bias=False)
+        with torch.no_grad():
+            net.weight.copy_(torch.tensor(weights))
+        return net
+
+    return make
 
 
 @pytest.fixture

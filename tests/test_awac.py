@@ -109,15 +109,7 @@ def test_lam_reaches_the_actor_loss():
     assert len(set(losses.values())) == 4
 
 
-def table(weights) -> torch.nn.Linear:
-    """A network that is a table: one-hot states times these (n_outputs, n_states) weights."""
-    net = torch.nn.Linear(len(weights[0]), len(weights), bias=False)
-    with torch.no_grad():
-        net.weight.copy_(torch.tensor(weights))
-    return net
-
-
-def test_one_update_computes_the_critic_and_actor_losses_on_the_right_inputs():
+def test_one_update_computes_the_critic_and_actor_losses_on_the_right_inputs(table):
     """A 3-state, 3-action table, worked out with numpy: the target is sum_a' pi(a'|s') Q_target(s', a') with the
     terminal mask, the advantage is Q(s, a) - sum_a pi(a|s) Q(s, a) of the online critic, the weights are clipped."""
     Q = np.array([[1.0, 4.0, 0.0], [2.0, -1.0, 3.0], [0.5, 0.0, -2.0]])

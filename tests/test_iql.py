@@ -100,15 +100,7 @@ def test_q_loss_sums_the_twins():
     assert iql.q_loss(q_sa, torch.tensor([0.0, 0.0])).item() == pytest.approx(2.5 + 4.5)
 
 
-def table(weights) -> torch.nn.Linear:
-    """A network that is a table: one-hot states times these (n_outputs, n_states) weights."""
-    net = torch.nn.Linear(len(weights[0]), len(weights), bias=False)
-    with torch.no_grad():
-        net.weight.copy_(torch.tensor(weights))
-    return net
-
-
-def test_one_update_computes_eqs_5_to_7_on_the_right_inputs():
+def test_one_update_computes_eqs_5_to_7_on_the_right_inputs(table):
     """A 3-state, 2-action table, worked out with numpy: the twins' minimum (from the twin that is lower on each
     sample) in V's target and the weights, V(s') in Q's target, the terminal mask, the weight clip."""
     Q1, Q2 = np.array([[1.0, 4.0, 0.0], [2.0, -1.0, 3.0]]), np.array([[3.0, 2.0, 1.0], [0.0, 0.5, 5.0]])
