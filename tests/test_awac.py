@@ -386,7 +386,7 @@ BAD = [
 
 @pytest.mark.parametrize("overrides, flag", BAD, ids=[f"{f}={list(o.values())[0]}" for o, f in BAD])
 def test_bad_input_is_refused_before_anything_is_written(tmp_path, overrides, flag):
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(awac.ConfigError) as err:
         run(tmp_path, **overrides)
     assert str(err.value).startswith(flag)
     assert not (tmp_path / "runs").exists()
@@ -395,7 +395,7 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, overrides, fl
 def test_runs_dir_that_is_a_file_is_refused_untouched(tmp_path):
     not_a_dir = tmp_path / "runs"
     not_a_dir.write_text("keep me")
-    with pytest.raises(ValueError, match="^--runs-dir .* is not a directory"):
+    with pytest.raises(awac.ConfigError, match="^--runs-dir .* is not a directory"):
         awac.train(awac.Args(**{**SHORT, "runs_dir": str(not_a_dir)}))
     assert not_a_dir.read_text() == "keep me"
 
@@ -407,7 +407,7 @@ def test_runs_dir_that_is_a_file_is_refused_untouched(tmp_path):
 ])
 def test_dataset_errors_are_refused_before_anything_is_written(tmp_path, monkeypatch, datasets_dir, overrides, flag):
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(datasets_dir))
-    with pytest.raises(ValueError, match=f"^{flag}"):
+    with pytest.raises(awac.ConfigError, match=f"^{flag}"):
         run(tmp_path, **overrides)
     assert not (tmp_path / "runs").exists()
 

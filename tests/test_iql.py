@@ -387,7 +387,7 @@ def test_bad_input_main_exits_2_with_one_line(flags, message, tmp_path, monkeypa
 def test_runs_dir_that_is_a_file_is_refused_untouched(tmp_path):
     not_a_dir = tmp_path / "runs"
     not_a_dir.write_text("keep me")
-    with pytest.raises(ValueError, match="^--runs-dir .* is not a directory"):
+    with pytest.raises(iql.ConfigError, match="^--runs-dir .* is not a directory"):
         iql.train(iql.Args(**SHORT, runs_dir=str(not_a_dir)))
     assert not_a_dir.read_text() == "keep me"
 
@@ -405,15 +405,15 @@ def test_incompatible_dataset_and_small_dataset(tmp_path):
     for i in range(100):
         buf.add(np.zeros(4), np.zeros(4), 0, 1.0, False, i % 20 == 19)
     buf.to_minari("test/cartpole-small-v0", iql.make_env("CartPole-v1"))
-    with pytest.raises(ValueError, match="^--dataset-id 'test/cartpole-small-v0' has spaces"):
+    with pytest.raises(iql.ConfigError, match="^--dataset-id 'test/cartpole-small-v0' has spaces"):
         iql.train(iql.Args(env_id="PointmassEasy-v0", dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
-    with pytest.raises(ValueError, match=r"^--batch-size must be at most the number of transitions \(100\)"):
+    with pytest.raises(iql.ConfigError, match=r"^--batch-size must be at most the number of transitions \(100\)"):
         iql.train(iql.Args(env_id="CartPole-v1", dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
-    with pytest.raises(ValueError, match="^--save-dataset-id 'test/cartpole-small-v0' already exists"):
+    with pytest.raises(iql.ConfigError, match="^--save-dataset-id 'test/cartpole-small-v0' already exists"):
         iql.train(iql.Args(env_id="CartPole-v1", save_dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
-    with pytest.raises(ValueError, match="^--save-dataset-id cannot be combined with --dataset-id"):
+    with pytest.raises(iql.ConfigError, match="^--save-dataset-id cannot be combined with --dataset-id"):
         iql.train(iql.Args(save_dataset_id="test/x-v0", dataset_id="test/cartpole-small-v0", runs_dir=str(tmp_path)))
-    with pytest.raises(ValueError, match="^--save-dataset-id needs --num-exploration-steps > 0"):
+    with pytest.raises(iql.ConfigError, match="^--save-dataset-id needs --num-exploration-steps > 0"):
         iql.train(iql.Args(save_dataset_id="test/x-v0", num_exploration_steps=0, train_during_exploration=True,
                            runs_dir=str(tmp_path)))
     assert not run_dirs(tmp_path)
