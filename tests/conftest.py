@@ -36,6 +36,25 @@ def table():
 
 
 @pytest.fixture
+def noisy_oracle_easy(tmp_path, monkeypatch):
+    """(dataset id, behaviour return): `pointmass.py collect` of 10 000 noisy-oracle steps on Easy with half of the
+    actions uniformly random (epsilon 0.5, seed 0) into a private Minari folder, and the mean return of its
+    complete episodes, which an offline learner must beat (cloning the data would score well below the oracle)."""
+    import minari
+
+    import pointmass
+
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+    dataset_id = "test/easy-noisy-oracle-v0"
+    pointmass.main(["collect", "--env-id", "PointmassEasy-v0", "--policy", "noisy-oracle", "--epsilon", "0.5",
+                    "--steps", "10000", "--dataset-id", dataset_id, "--seed", "0"])
+    horizon = pointmass.HORIZONS["PointmassEasy-v0"]
+    returns = [ep.rewards.sum() for ep in minari.load_dataset(dataset_id).iterate_episodes()
+               if ep.terminations[-1] or len(ep.rewards) == horizon]
+    return dataset_id, float(np.mean(returns))
+
+
+@pytest.fixture
 def explores_as_rnd_cql(tmp_path):
     """check(script, unsupervised, other_flags, extended): at equal exploration flags (the defaults with a phase
     of fixed length, with `other_flags` every other exploration flag away from its default, with `extended` a

@@ -430,17 +430,8 @@ def test_learns_pointmass_easy(tmp_path):
 
 
 @pytest.mark.slow
-def test_beats_the_noisy_oracle_behaviour_policy(tmp_path, monkeypatch):
-    # epsilon 0.5: half the dataset's actions are uniformly random, so cloning it would score well below the oracle
-    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
-    subprocess.run([sys.executable, "pointmass.py", "collect", "--env-id", "PointmassEasy-v0",
-                    "--policy", "noisy-oracle", "--epsilon", "0.5", "--steps", "10000",
-                    "--dataset-id", "test/easy-noisy-oracle-v0", "--seed", "0"],
-                   cwd=ROOT, check=True, capture_output=True)
-    import minari
-
-    episodes = list(minari.load_dataset("test/easy-noisy-oracle-v0").iterate_episodes())
-    behaviour = np.mean([ep.rewards.sum() for ep in episodes if ep.terminations[-1] or len(ep.rewards) == 50])
-    summary = run(tmp_path, dataset_id="test/easy-noisy-oracle-v0", total_steps=4_000, eval_every=4_000,
-                  eval_episodes=100, batch_size=256, lam=None)
+def test_beats_the_noisy_oracle_behaviour_policy(tmp_path, noisy_oracle_easy):
+    dataset_id, behaviour = noisy_oracle_easy
+    summary = run(tmp_path, dataset_id=dataset_id, total_steps=4_000, eval_every=4_000, eval_episodes=100,
+                  batch_size=256, lam=None)
     assert summary["return_mean"] > behaviour + 2.0, (behaviour, summary["return_mean"])

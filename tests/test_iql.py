@@ -428,14 +428,10 @@ def test_learns_easy(tmp_path):
 
 
 @pytest.mark.slow
-def test_beats_noisy_oracle_behaviour_policy(tmp_path):
-    pointmass.main(["collect", "--env-id", "PointmassEasy-v0", "--policy", "noisy-oracle", "--epsilon", "0.5",
-                    "--steps", "10000", "--dataset-id", "test/easy-noisy-oracle-v0", "--seed", "0"])
-    import minari
-    behaviour = np.mean([ep.rewards.sum() for ep in minari.load_dataset("test/easy-noisy-oracle-v0").iterate_episodes()
-                         if ep.terminations[-1] or len(ep.rewards) == 50])
-    common = dict(env_id="PointmassEasy-v0", dataset_id="test/easy-noisy-oracle-v0", total_steps=4_000,
-                  eval_every=4_000, progress=False, runs_dir=str(tmp_path))
+def test_beats_noisy_oracle_behaviour_policy(tmp_path, noisy_oracle_easy):
+    dataset_id, behaviour = noisy_oracle_easy
+    common = dict(env_id="PointmassEasy-v0", dataset_id=dataset_id, total_steps=4_000, eval_every=4_000,
+                  progress=False, runs_dir=str(tmp_path))
     sarsa = iql.train(iql.Args(**common, expectile=0.5))
     best = iql.train(iql.Args(**common))
     assert best["return_mean"] > behaviour, (behaviour, best)

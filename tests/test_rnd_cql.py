@@ -458,17 +458,9 @@ def test_learns_easy_maze(tmp_path):
 
 
 @pytest.mark.slow
-def test_offline_cql_beats_the_noisy_oracle_behaviour_policy(tmp_path, monkeypatch):
+def test_offline_cql_beats_the_noisy_oracle_behaviour_policy(tmp_path, noisy_oracle_easy):
     """--dataset-id: CQL on a noisy-oracle dataset (half of its actions random) returns more than the data did."""
-    import minari
-
-    import pointmass
-
-    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
-    pointmass.main(["collect", "--env-id", "PointmassEasy-v0", "--policy", "noisy-oracle", "--epsilon", "0.5",
-                    "--steps", "10000", "--dataset-id", "test/easy-noisy-oracle-v0", "--seed", "0"])
-    behaviour = np.mean([ep.rewards.sum() for ep in minari.load_dataset("test/easy-noisy-oracle-v0").iterate_episodes()
-                         if ep.terminations[-1] or len(ep.rewards) == pointmass.HORIZONS["PointmassEasy-v0"]])
-    summary = rnd_cql.train(Args(env_id="PointmassEasy-v0", dataset_id="test/easy-noisy-oracle-v0", total_steps=4_000,
+    dataset_id, behaviour = noisy_oracle_easy
+    summary = rnd_cql.train(Args(env_id="PointmassEasy-v0", dataset_id=dataset_id, total_steps=4_000,
                                  eval_every=4_000, progress=False, runs_dir=str(tmp_path / "runs")))
     assert summary["return_mean"] > behaviour + 2.0, (behaviour, summary["return_mean"])
