@@ -818,9 +818,12 @@ def check_flags(argv: Sequence[str], cls: type, prog: str, positionals: bool = F
     import difflib
     import typing
 
+    if {"-h", "--help"} & set(argv):
+        return
+    fields = {f.name for f in dataclasses.fields(cls)}
     kinds: dict = {}  # "--flag": (int, float, str, a tuple of allowed strings, or None for a switch; "None" allowed)
     for name, hint in typing.get_type_hints(cls).items():
-        if name not in {f.name for f in dataclasses.fields(cls)} or positionals and typing.get_origin(hint) is tuple:
+        if name not in fields or positionals and typing.get_origin(hint) is tuple:
             continue  # not a field; report.py's RUNS_DIR... (a positional tuple), which has no flag
         types = (hint, *typing.get_args(hint))
         literal = next((typing.get_args(t) for t in types if typing.get_origin(t) is Literal), None)
@@ -829,6 +832,7 @@ def check_flags(argv: Sequence[str], cls: type, prog: str, positionals: bool = F
         kinds[flag] = (None if kind is bool else kind, type(None) in types)
         if kind is bool:
             kinds["--no-" + flag[2:]] = (None, False)
+
     def is_flag(token: str) -> bool:
         """tyro's rule: "--", one of ours, or a dash and a letter; "-5", "-.5", "-inf" and "-_x" are values."""
         if token == "--" or token.partition("=")[0].replace("_", "-") in kinds:
@@ -838,7 +842,7 @@ def check_flags(argv: Sequence[str], cls: type, prog: str, positionals: bool = F
 
     what = {int: "an integer", float: "a number", str: "a string"}
     i, switch, block = 0, None, ""  # switch: the previous token, when it was a flag that takes no value
-    while i < len(argv) and not {"-h", "--help"} & set(argv):
+    while i < len(argv):
         token, i = argv[i], i + 1
         if token == "--":  # the end of the flags: tyro judges the rest
             break
