@@ -859,14 +859,13 @@ def write_atomic(path: Path, text: str) -> None:
 
 def main(argv: Optional[list[str]] = None) -> dict:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
+    try:  # every bad input gets one line and exit status 2
         if pointmass is not None:  # a misspelt flag or a wrong type in one line, before tyro's box of help text
-            pointmass.check_flags(argv, Args, "report.py", positionals=True)
-    except ValueError as err:
-        print(f"report.py: error: {err}", file=sys.stderr)
-        raise SystemExit(2)
-    args = tyro.cli(Args, args=argv, description=__doc__.split("\n\n")[0])
-    try:
+            try:
+                pointmass.check_flags(argv, Args, "report.py", positionals=True)
+            except ValueError as err:
+                raise ReportError(str(err)) from None
+        args = tyro.cli(Args, args=argv, description=__doc__.split("\n\n")[0])
         if not args.runs_dirs:
             raise ReportError("give at least one RUNS_DIR")
         if args.reps < 1:
