@@ -131,13 +131,15 @@ setup() {
       "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
         || die_setup "$PYTHON is $("$PYTHON" -V 2>&1); the project needs Python 3.10 or newer (3.11 is tested)"
     fi
-    run "$PYTHON" -m venv .venv || die_setup "could not create .venv with $PYTHON -m venv (Debian/Ubuntu: apt install python3-venv)"
+    run "$PYTHON" -m venv .venv ||
+      die_setup "could not create .venv with $PYTHON -m venv (Debian/Ubuntu: apt install python3-venv)"
   fi
   if [[ $SKIP_INSTALL == 1 ]]; then
     echo "SKIP_INSTALL=1: not installing requirements.txt"
   else
     echo "installing requirements.txt into .venv (SKIP_INSTALL=1 skips this)"
-    run "$PY" -m pip install --quiet -r requirements.txt || die_setup "pip install -r requirements.txt failed (see above)"
+    run "$PY" -m pip install --quiet -r requirements.txt ||
+      die_setup "pip install -r requirements.txt failed (see above)"
   fi
 }
 
@@ -242,13 +244,15 @@ pipeline() {
   fi
   if [[ $RUN_AWAC == 1 ]]; then
     translate_flags awac AWAC_EXTRA_FLAGS
-    stages+=("awac --env-id $AWAC_ENV_NAME $(rnd_flag "$AWAC_USE_RND") --runs-dir runs${AWAC_LAMBDA:+ --lam $AWAC_LAMBDA} ${FLAGS[*]}")
+    local lam=${AWAC_LAMBDA:+ --lam $AWAC_LAMBDA}
+    stages+=("awac --env-id $AWAC_ENV_NAME $(rnd_flag "$AWAC_USE_RND") --runs-dir runs$lam ${FLAGS[*]}")
   fi
   if [[ $RUN_IQL == 1 ]]; then
     translate_flags iql IQL_EXTRA_FLAGS
     local beta=
     [[ -z $AWAC_LAMBDA ]] || beta=" --beta $(inverse "$AWAC_LAMBDA")"
-    stages+=("iql --env-id $IQL_ENV_NAME $(rnd_flag "$IQL_USE_RND") --runs-dir runs$beta${IQL_EXPECTILE:+ --expectile $IQL_EXPECTILE} ${FLAGS[*]}")
+    local tau=${IQL_EXPECTILE:+ --expectile $IQL_EXPECTILE}
+    stages+=("iql --env-id $IQL_ENV_NAME $(rnd_flag "$IQL_USE_RND") --runs-dir runs$beta$tau ${FLAGS[*]}")
   fi
   (( ${#stages[@]} )) || { echo "RUN_EXPLORATION, RUN_AWAC and RUN_IQL are all 0: nothing to run"; return 0; }
   [[ $DRY_RUN == 1 ]] || require_scripts "${stages[@]%% *}" report
@@ -300,7 +304,8 @@ parse_grid_options() {  # $1 = subcommand, $2 = default seeds, then its options;
       --seeds=*) SEEDS=${1#*=} ;;
       --workers=*) WORKERS=${1#*=} ;;
       --only=*) [[ $sub == sweeps ]] || die "--only is an option of sweeps only"; ONLY=${1#*=} ;;
-      *) die "$sub: unknown option '$1' (options: --seeds N, --workers N$([[ $sub == sweeps ]] && echo ', --only LIST'))" ;;
+      *) opts="--seeds N, --workers N"; [[ $sub != sweeps ]] || opts+=", --only LIST"
+         die "$sub: unknown option '$1' (options: $opts)" ;;
     esac
     shift
   done
@@ -455,7 +460,8 @@ sweeps() {
       for n in 5000 10000 15000; do
         for alpha in 0 0.1; do
           add_job runs/sweeps rnd_cql --env-id $medium --use-rnd --unsupervised-exploration --offline-exploitation \
-            --num-exploration-steps "$n" --cql-alpha "$alpha" --exp-name "rnd_cql_numsteps${n}_alpha$alpha" --seed "$seed"
+            --num-exploration-steps "$n" --cql-alpha "$alpha" --exp-name "rnd_cql_numsteps${n}_alpha$alpha" \
+            --seed "$seed"
         done
       done
     fi
@@ -523,11 +529,12 @@ d3rlpy_compare() {
   # its pins, after its other dependencies
   local venv=.venv-d3rlpy
   if [[ ! -x $venv/bin/python ]]; then
-    [[ $DRY_RUN == 1 ]] || command -v "$PYTHON" >/dev/null || die_setup "$PYTHON not found; set PYTHON to a Python 3.11 interpreter"
+    [[ $DRY_RUN == 1 ]] || command -v "$PYTHON" >/dev/null ||
+      die_setup "$PYTHON not found; set PYTHON to a Python 3.11 interpreter"
     run "$PYTHON" -m venv "$venv" || die_setup "could not create $venv with $PYTHON -m venv"
   fi
-  run "$venv/bin/python" -m pip install --quiet torch==2.13.0 "gymnasium>=1.1,<2" tyro rich tensorboard h5py "gym>=0.26" \
-    click structlog colorama dataclasses-json scikit-learn tqdm typing-extensions \
+  run "$venv/bin/python" -m pip install --quiet torch==2.13.0 "gymnasium>=1.1,<2" tyro rich tensorboard h5py \
+    "gym>=0.26" click structlog colorama dataclasses-json scikit-learn tqdm typing-extensions \
     && run "$venv/bin/python" -m pip install --quiet --no-deps d3rlpy==2.8.1 \
     || die_setup "pip install of d3rlpy 2.8.1 into $venv failed (see above)"
   [[ $DRY_RUN == 1 ]] && { echo "+ OMP_NUM_THREADS=1 $venv/bin/python - (the comparison below)"; return; }
