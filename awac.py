@@ -36,9 +36,10 @@ Defaults that differ from the course's (why: the README's "Departures"; the meas
 - gamma 0.99 (course 0.95), as rnd_cql.py: VeryHard's goal is 76 steps from the start, and 0.95^76 = 0.02
   of its reward is too little to tell the start's actions apart; the faster target copy carries the
   value down that corridor in the steps left after the phase;
-- the exploration phase's departures are rnd_cql.py's (RND target N(0, 1), exploration lr 3e-3, gradient
-  components clipped at 10, f_hat trained on a quarter of each batch, a phase that goes on until its data
-  reach the goal: --no-extend-exploration for the course's N steps).
+- the exploration phase's departures are rnd_cql.py's (RND target N(0, 1), exploration lr 3e-3, a squared
+  TD error and a target copy every 30 updates, gradient components clipped at 10, f_hat trained on a quarter
+  of each batch, a phase that goes on until its data reach the goal: --no-extend-exploration for the course's
+  N steps).
 
 Usage:
     python awac.py --env-id PointmassEasy-v0
@@ -143,7 +144,7 @@ class Args:
     """Adam learning rate of the exploration critic and the RND predictor (course: 1e-3)"""
     explore_hidden: int = 64
     """width of the exploration critic's two hidden layers"""
-    explore_target_update_period: int = 100
+    explore_target_update_period: int = 30
     """updates between hard copies of the exploration critic into its target (course: 300)"""
     # algorithm
     batch_size: int = 256
@@ -824,8 +825,8 @@ def train(args: Args) -> dict:
                         with torch.no_grad():
                             y_explore = double_dqn_target(r_mix, done, explore_q(s_next), explore_q_target(s_next),
                                                           args.explore_gamma)
-                        # Huber, as the course's DQN critic: the normalised bonus of a novel state can be huge
-                        explore_loss = F.smooth_l1_loss(explore_q(s).gather(1, a[:, None]).squeeze(1), y_explore)
+                        # squared, as rnd_cql.py's td_loss: with the course's Huber, RND covered less of Hard
+                        explore_loss = F.mse_loss(explore_q(s).gather(1, a[:, None]).squeeze(1), y_explore)
                         loss = loss + explore_loss
                         losses["explore_td_loss"] = explore_loss
                     # one Adam over every network: their losses share no graph (targets and advantages are

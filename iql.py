@@ -15,7 +15,7 @@ and AWR targets (the paper's code; not compared with a single Q); target Q is a 
 Exploration phase (Burda et al. 2019, arXiv:1810.12894): r_int(s') = ||f_hat(s') - f(s')|| divided by
 an EMA of its batch std, f frozen and N(0, 1)-initialised (the course's U[0, 1) saturates every tanh,
 so f is nearly constant and the bonus map flat), f_hat trained on next states. An exploration
-double-DQN critic (Huber loss) learns r_mix = w_explore(t) r_int + w_exploit(t) r_env (raw r_env; the
+double-DQN critic (squared TD error) learns r_mix = w_explore(t) r_int + w_exploit(t) r_env (raw r_env; the
 shift/scale below are IQL's) and collects epsilon-greedily for N = --num-exploration-steps steps or, on a
 maze whose data have not reached the goal by then, until N steps after they first do. Then
 the policy collects with its greedy action, epsilon-greedy: it is what is evaluated. The RND
@@ -32,9 +32,10 @@ Defaults that differ from the course's (why: the README's "Departures"; the meas
 - one IQL update every --train-frequency 2 env steps and a target copy every 100 updates (course: every
   step, every 300): one per 3 env steps was too few for VeryHard's corridor, a copy every 30 updates
   overestimated; the exploration critic and the RND predictor step at every env step of the phase, the
-  predictor on a quarter of each batch (Burda et al.'s proportion 0.25). The phase is rnd_cql.py's, down to
-  the order of random draws and the gradient clip: with the default flags a seed collects the same
-  exploration data in both scripts (a test checks it), so IQL and CQL are compared on the same data;
+  predictor on a quarter of each batch (Burda et al.'s proportion 0.25), the exploration critic with a target
+  copy every 30 of its updates (course 300). The phase is rnd_cql.py's, down to the order of random draws
+  and the gradient clip: with the default flags a seed collects the same exploration data in both scripts
+  (a test checks it), so IQL and CQL are compared on the same data;
 - Q, V and the policy start training when the phase ends (course: at --learning-starts), on its data:
   trained through a long phase whose data barely hold the goal, IQL's value climbed far slower afterwards
   (VeryHard, in the README); --train-during-exploration restores the course's schedule;
@@ -145,7 +146,7 @@ class Args:
     """Adam learning rate of the exploration critic and the RND predictor (course: 1e-3)"""
     explore_hidden: int = 64
     """width of the exploration critic's two hidden layers"""
-    explore_target_update_period: int = 100
+    explore_target_update_period: int = 30
     """updates between hard copies of the exploration critic into its target (course: 300)"""
     # algorithm
     batch_size: int = 256
@@ -817,7 +818,7 @@ def train(args: Args) -> dict:
                         y_explore = double_dqn_target(r_mix, done, explore_q(s_next), explore_target(s_next),
                                                       args.explore_gamma)
                     q_explore = explore_q(s).gather(1, a[:, None]).squeeze(1)
-                    losses["explore_td_loss"] = F.smooth_l1_loss(q_explore, y_explore)
+                    losses["explore_td_loss"] = F.mse_loss(q_explore, y_explore)  # as rnd_cql.py's td_loss
                 # every target is detached, so the losses touch disjoint parameters: one backward pass of their
                 # sum gives each network its own gradient (V and Q step simultaneously)
                 optimizer.zero_grad(set_to_none=True)

@@ -66,10 +66,9 @@ def test_cql_regularizer_on_a_2x3_table():
     torch.testing.assert_close(q.grad, expected)
 
 
-def test_td_loss_mse_and_huber():
+def test_td_loss_is_the_mean_squared_error():
     q, y = torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0])
-    assert td_loss(q, y).item() == pytest.approx((1.0 + 4.0) / 2)
-    assert td_loss(q, y, huber=True).item() == pytest.approx((0.5 * 1.0 + (2.0 - 0.5)) / 2)
+    assert td_loss(q, y).item() == pytest.approx((1.0 + 4.0) / 2)  # Huber would give (0.5 + 1.5) / 2
 
 
 def test_cql_alpha_zero_critic_update_is_double_dqn(tmp_path):
@@ -81,7 +80,7 @@ def test_cql_alpha_zero_critic_update_is_double_dqn(tmp_path):
     with torch.no_grad():
         y = double_dqn_target(r, term, q(s_next), q_target(s_next), 0.9)
     opt = torch.optim.SGD(q.parameters(), lr=0.0)  # no step: the reported loss is the pre-update one
-    td, cql, q_mean = rnd_cql.critic_update(q, q_target, opt, batch, r, term, 0.9, 0.0, False, 10.0)
+    td, cql, q_mean = rnd_cql.critic_update(q, q_target, opt, batch, r, term, 0.9, 0.0, 10.0)
     q_data = before.gather(1, a[:, None]).squeeze(1)
     assert td.item() == pytest.approx(((q_data - y) ** 2).mean().item(), rel=1e-5)
     assert cql.item() == pytest.approx(cql_regularizer(before, a).item(), rel=1e-5)  # logged, not used
@@ -112,7 +111,7 @@ def test_critic_update_steps_on_td_plus_alpha_times_cql(alpha, grad_clip):
     data = (one_hot(state), torch.as_tensor(a), torch.tensor(r, dtype=torch.float32), one_hot(next_state),
             torch.tensor(term, dtype=torch.float32))
     rnd_cql.critic_update(q, q_target, torch.optim.SGD(q.parameters(), lr=1.0), data, data[2], data[4], gamma, alpha,
-                          False, grad_clip)
+                          grad_clip)
     np.testing.assert_allclose(q.weight.detach().numpy(), W - np.clip(grad, -grad_clip, grad_clip), rtol=1e-5,
                                atol=1e-6)
 
@@ -333,9 +332,9 @@ def test_nan_loss_stops_and_keeps_the_last_good_model(tmp_path, monkeypatch):
     real = rnd_cql.td_loss
     calls = {"n": 0}
 
-    def poisoned(q, y, huber=False):
+    def poisoned(q, y):
         calls["n"] += 1
-        loss = real(q, y, huber)
+        loss = real(q, y)
         # both critics call it: 500 + 167 calls by step 1000, then one per 3 steps, so NaN from about step 1700
         return loss * float("nan") if calls["n"] > 900 else loss
 
