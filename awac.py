@@ -6,8 +6,8 @@ Datasets", arXiv:2006.09359, Sec. 4 and Algorithm 1) alternates, with V(s) = sum
   policy improvement  max_pi E_D[log pi(a|s) exp(A(s,a) / lam)],  A(s,a) = Q(s,a) - V(s)      (course PDF eq. 3)
 Over a handful of discrete actions both expectations under pi are exact sums; the actor is categorical.
 
-Data comes first from an exploration phase (N = --num-exploration-steps env steps or, on a maze whose data
-have not reached the goal by then, until N steps after they first do): an exploration double-DQN
+Data comes first from an exploration phase (N = --num-exploration-steps env steps and, on a maze, at least
+N/2 steps past the data's first goal, N steps past it if that came after step N): an exploration double-DQN
 critic acts epsilon-greedily and learns from r_mix = w_explore(t) r_int + w_exploit(t) r_env, where r_int is
 the RND bonus (Burda et al. 2019; course PDF eq. 1) ||f_hat(s') - f(s')|| of a trained predictor against a
 frozen random target, divided by a running std. --use-rnd: w_explore falls linearly 1 -> 0 over the phase,
@@ -38,8 +38,8 @@ Defaults that differ from the course's (why: the README's "Departures"; the meas
   value down that corridor in the steps left after the phase;
 - the exploration phase's departures are rnd_cql.py's (RND target N(0, 1), exploration lr 3e-3, a squared
   TD error and a target copy every 30 updates, gradient components clipped at 10, f_hat trained on a quarter
-  of each batch, a phase that goes on until its data reach the goal: --no-extend-exploration for the course's
-  N steps).
+  of each batch, a phase that goes on until its data reach the goal and N/2 steps past it at least:
+  --no-extend-exploration for the course's N steps).
 
 Usage:
     python awac.py --env-id PointmassEasy-v0
@@ -121,7 +121,7 @@ class Args:
     num_exploration_steps: int = 10_000
     """length N of the exploration phase, in which the exploration critic collects (longer: --extend-exploration)"""
     extend_exploration: bool = True
-    """pointmass, supervised: if the data miss the goal by step N, explore until they reach it, then N steps more"""
+    """pointmass, supervised: explore N/2 steps past the first goal; if it is missed at step N, until N steps past it"""
     unsupervised_exploration: bool = False
     """exploration critic on the bonus alone (w_explore=1, w_exploit=0); uniform actions without RND"""
     offline_exploitation: bool = False
@@ -511,16 +511,19 @@ def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool
     """(w_explore of supervised RND exploration, whether the exploration phase is on) at env step t.
 
     The course's schedule: w falls linearly from 1 to 0 over the first n = --num-exploration-steps steps, which
-    are the phase. With `extend`, a phase that has not reached the goal by step n (first_goal: the step of the
-    first terminated transition, or None) goes on at w = 1 until it does; w then falls to 0 over n more steps
-    and the phase ends at first_goal + n. A run whose data reach the goal in time computes as the course's.
+    are the phase. With `extend` (first_goal: the step of the first terminated transition, or None) the phase
+    also lasts n // 2 steps past the first goal, so that the data hold the goal more than a few times: if the goal
+    came after step n / 2 the phase ends at first_goal + n // 2, w staying 0 after step n; if it has not come by
+    step n the phase goes on at w = 1 until it does, w then falls to 0 over n more steps and the phase ends at
+    first_goal + n. A run whose data reach the goal within n / 2 steps computes as the course's.
     """
-    start = 0
-    if extend and 0 < n <= t and (first_goal is None or first_goal >= n):
+    if extend and 0 < n <= t:
         if first_goal is None:
             return 1.0, True
-        start = first_goal
-    return max(0.0, 1.0 - (t - start) / max(1, n)), t < start + n
+        if first_goal >= n:
+            return max(0.0, 1.0 - (t - first_goal) / n), t < first_goal + n
+        return 0.0, t < first_goal + n // 2
+    return max(0.0, 1.0 - t / max(1, n)), t < n
 
 
 def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[float, float]:

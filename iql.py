@@ -16,8 +16,8 @@ Exploration phase (Burda et al. 2019, arXiv:1810.12894): r_int(s') = ||f_hat(s')
 an EMA of its batch std, f frozen and N(0, 1)-initialised (the course's U[0, 1) saturates every tanh,
 so f is nearly constant and the bonus map flat), f_hat trained on next states. An exploration
 double-DQN critic (squared TD error) learns r_mix = w_explore(t) r_int + w_exploit(t) r_env (raw r_env; the
-shift/scale below are IQL's) and collects epsilon-greedily for N = --num-exploration-steps steps or, on a
-maze whose data have not reached the goal by then, until N steps after they first do. Then
+shift/scale below are IQL's) and collects epsilon-greedily for N = --num-exploration-steps steps and, on a
+maze, at least N/2 steps past the data's first goal (N steps past it if that came after step N). Then
 the policy collects with its greedy action, epsilon-greedy: it is what is evaluated. The RND
 predictor and the exploration critic stop training when the phase ends: nothing reads them afterwards.
 Only `terminated` stops bootstrapping; time-limit truncations bootstrap (the course mixed them up).
@@ -40,8 +40,8 @@ Defaults that differ from the course's (why: the README's "Departures"; the meas
   trained through a long phase whose data barely hold the goal, IQL's value climbed far slower afterwards
   (VeryHard, in the README); --train-during-exploration restores the course's schedule;
 - after the phase the policy's argmax collects, epsilon-greedily (it is what is evaluated);
-- a phase whose data miss the goal at step N goes on until they reach it, as in rnd_cql.py
-  (--no-extend-exploration: N steps, as the course).
+- a phase whose data miss the goal at step N goes on until they reach it, and one whose data reach it
+  after step N/2 goes on N/2 steps past it, as in rnd_cql.py (--no-extend-exploration: N steps, as the course).
 
     python iql.py --expectile 0.9
     python iql.py --env-id PointmassMedium-v0 --num-exploration-steps 20000 --unsupervised-exploration
@@ -123,7 +123,7 @@ class Args:
     num_exploration_steps: int = 10_000
     """length N of the exploration phase, in which the exploration critic collects (longer: --extend-exploration)"""
     extend_exploration: bool = True
-    """pointmass, supervised: if the data miss the goal by step N, explore until they reach it, then N steps more"""
+    """pointmass, supervised: explore N/2 steps past the first goal; if it is missed at step N, until N steps past it"""
     unsupervised_exploration: bool = False
     """exploration critic on the bonus alone (w_explore=1, w_exploit=0); uniform actions without RND"""
     offline_exploitation: bool = False
@@ -538,16 +538,19 @@ def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool
     """(w_explore of supervised RND exploration, whether the exploration phase is on) at env step t.
 
     The course's schedule: w falls linearly from 1 to 0 over the first n = --num-exploration-steps steps, which
-    are the phase. With `extend`, a phase that has not reached the goal by step n (first_goal: the step of the
-    first terminated transition, or None) goes on at w = 1 until it does; w then falls to 0 over n more steps
-    and the phase ends at first_goal + n. A run whose data reach the goal in time computes as the course's.
+    are the phase. With `extend` (first_goal: the step of the first terminated transition, or None) the phase
+    also lasts n // 2 steps past the first goal, so that the data hold the goal more than a few times: if the goal
+    came after step n / 2 the phase ends at first_goal + n // 2, w staying 0 after step n; if it has not come by
+    step n the phase goes on at w = 1 until it does, w then falls to 0 over n more steps and the phase ends at
+    first_goal + n. A run whose data reach the goal within n / 2 steps computes as the course's.
     """
-    start = 0
-    if extend and 0 < n <= t and (first_goal is None or first_goal >= n):
+    if extend and 0 < n <= t:
         if first_goal is None:
             return 1.0, True
-        start = first_goal
-    return max(0.0, 1.0 - (t - start) / max(1, n)), t < start + n
+        if first_goal >= n:
+            return max(0.0, 1.0 - (t - first_goal) / n), t < first_goal + n
+        return 0.0, t < first_goal + n // 2
+    return max(0.0, 1.0 - t / max(1, n)), t < n
 
 
 def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[float, float]:

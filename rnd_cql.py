@@ -5,8 +5,8 @@ Two double-DQN critics share one replay buffer (the course's "explore or exploit
   trained predictor f_hat; the intrinsic reward is the prediction error r_int(s') = ||f_hat(s') - f(s')||
   (the course's eq. 1, a norm, not squared), divided by an EMA of its batch standard deviation.
 - The exploration critic is trained on r_mix = w_explore(t) r_int + w_exploit(t) r_env; it collects
-  the data (epsilon-greedy) for the first N = `--num-exploration-steps` steps or, on a maze whose data
-  have not reached the goal by then, until N steps after they first do (see exploration_schedule).
+  the data (epsilon-greedy) for the first N = `--num-exploration-steps` steps and, on a maze, at least N/2
+  steps past the data's first goal, N steps past it if that came after step N (see exploration_schedule).
 - The exploitation critic is CQL (Kumar et al. 2020, arXiv:2006.04779, eq. 4 with the discrete
   logsumexp regulariser of its appendix F) on r' = (r_env + shift) * scale:
   L = E[(Q(s,a) - y)^2] + alpha E_s[logsumexp_a Q(s,a) - Q(s,a_data)], y the double-DQN target
@@ -24,8 +24,10 @@ Defaults that differ from the course's (why: the README's "Departures"; the meas
   (course 0.95 and 300), one update every 3 env steps (course: every step);
 - exploration critic and RND predictor: lr 3e-3 (course 1e-3); the critic: a target copy every 30 updates and
   the squared TD error (course: 300 and Huber): unsupervised, they cover 0.955 of Hard in 10 000 steps, not 0.886;
-- a phase whose data miss the goal at step N goes on until they reach it (`--no-extend-exploration`: N
-  steps, as the course): VeryHard's goal lies 76 steps down a corridor that 10 000 steps do not reach;
+- a phase whose data miss the goal at step N goes on until they reach it, and one whose data reach it after
+  step N/2 goes on N/2 steps past it (`--no-extend-exploration`: N steps, as the course): VeryHard's goal lies
+  76 steps down a corridor that 10 000 steps seldom reach, and a phase that ends just after it holds too
+  few goal transitions;
 - RND target initialised N(0, 1) (course U[0, 1), which saturates every tanh and flattens the bonus);
 - both critics see 32 random Fourier features of the observation (see FourierMLP).
 
@@ -110,7 +112,7 @@ class Args:
     num_exploration_steps: int = 10_000
     """length N of the exploration phase, in which the exploration critic collects (longer: --extend-exploration)"""
     extend_exploration: bool = True
-    """pointmass, supervised: if the data miss the goal by step N, explore until they reach it, then N steps more"""
+    """pointmass, supervised: explore N/2 steps past the first goal; if it is missed at step N, until N steps past it"""
     unsupervised_exploration: bool = False
     """exploration critic on the bonus alone (w_explore=1, w_exploit=0); uniform actions without RND"""
     offline_exploitation: bool = False
@@ -472,16 +474,19 @@ def exploration_schedule(t: int, n: int, first_goal: Optional[int], extend: bool
     """(w_explore of supervised RND exploration, whether the exploration phase is on) at env step t.
 
     The course's schedule: w falls linearly from 1 to 0 over the first n = --num-exploration-steps steps, which
-    are the phase. With `extend`, a phase that has not reached the goal by step n (first_goal: the step of the
-    first terminated transition, or None) goes on at w = 1 until it does; w then falls to 0 over n more steps
-    and the phase ends at first_goal + n. A run whose data reach the goal in time computes as the course's.
+    are the phase. With `extend` (first_goal: the step of the first terminated transition, or None) the phase
+    also lasts n // 2 steps past the first goal, so that the data hold the goal more than a few times: if the goal
+    came after step n / 2 the phase ends at first_goal + n // 2, w staying 0 after step n; if it has not come by
+    step n the phase goes on at w = 1 until it does, w then falls to 0 over n more steps and the phase ends at
+    first_goal + n. A run whose data reach the goal within n / 2 steps computes as the course's.
     """
-    start = 0
-    if extend and 0 < n <= t and (first_goal is None or first_goal >= n):
+    if extend and 0 < n <= t:
         if first_goal is None:
             return 1.0, True
-        start = first_goal
-    return max(0.0, 1.0 - (t - start) / max(1, n)), t < start + n
+        if first_goal >= n:
+            return max(0.0, 1.0 - (t - first_goal) / n), t < first_goal + n
+        return 0.0, t < first_goal + n // 2
+    return max(0.0, 1.0 - t / max(1, n)), t < n
 
 
 def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[float, float]:

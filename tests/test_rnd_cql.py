@@ -118,7 +118,9 @@ def test_critic_update_steps_on_td_plus_alpha_times_cql(alpha, grad_clip):
 
 @pytest.mark.parametrize("t, first_goal, extend, expected", [
     (0, None, True, (1.0, True)), (25, None, True, (0.75, True)),  # the course's schedule, n = 100 steps
-    (100, 40, True, (0.0, False)), (150, 40, True, (0.0, False)),  # the goal came in time: the phase ends at n
+    (100, 40, True, (0.0, False)), (150, 40, True, (0.0, False)),  # the goal by n/2: the phase ends at n
+    (100, 80, True, (0.0, True)), (129, 80, True, (0.0, True)), (130, 80, True, (0.0, False)),  # n/2 after it
+    (100, 80, False, (0.0, False)),  # not extended: the course's n steps whenever the goal came
     (100, None, False, (0.0, False)),  # no goal yet, not extended: ends at n all the same
     (100, None, True, (1.0, True)), (5_000, None, True, (1.0, True)),  # no goal yet: held at 1
     (130, 120, True, (0.9, True)), (219, 120, True, (0.01, True)), (220, 120, True, (0.0, False)),  # n after it
@@ -144,7 +146,7 @@ def test_every_script_has_this_schedule(script):
     """The three scripts explore alike only if their schedules and reward weights agree wherever asked."""
     module = importlib.import_module(script)
     for t in range(0, 400, 7):
-        for first_goal in (None, 10, 99, 100, 150):
+        for first_goal in (None, 10, 50, 51, 99, 100, 150):
             for n, extend in ((100, True), (100, False), (0, True)):
                 if first_goal is None or first_goal <= t:
                     assert module.exploration_schedule(t, n, first_goal, extend) == rnd_cql.exploration_schedule(
@@ -315,6 +317,9 @@ def test_a_phase_that_misses_the_goal_goes_on_until_n_steps_after_it(tmp_path, m
     assert sum(len(ep.actions) for ep in a) == goal + 300 and sum(len(ep.actions) for ep in b) == 300
     actions = [np.concatenate([ep.actions for ep in d]) for d in (a, b)]
     assert np.array_equal(actions[0][:300], actions[1])  # the course's phase is the extended one's start
+    # a goal found after n/2 but within n: the phase ends n/2 past it instead of at n (here 600 + 300 > goal)
+    late = rnd_cql.train(small(tmp_path, **{**common, "num_exploration_steps": 600}, extend_exploration=True))
+    assert goal < 600 and late["first_goal_step"] == goal and late["exploration_end_step"] == goal + 300
     for summary, drawn in ((ext, [s for s in (250, 500, 750) if s <= goal + 300]), (fixed, [250])):
         ea = EventAccumulator(summary["run_dir"], size_guidance={"images": 0})
         ea.Reload()
