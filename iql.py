@@ -123,7 +123,7 @@ class Args:
     num_exploration_steps: int = 10_000
     """length N of the exploration phase, in which the exploration critic collects (longer: --extend-exploration)"""
     extend_exploration: bool = True
-    """pointmass, supervised: explore N/2 steps past the first goal; if it is missed at step N, until N steps past it"""
+    """pointmass, supervised: the phase lasts at least N/2 steps past the first goal, N past it if that is after N"""
     unsupervised_exploration: bool = False
     """exploration critic on the bonus alone (w_explore=1, w_exploit=0); uniform actions without RND"""
     offline_exploitation: bool = False
