@@ -317,7 +317,7 @@ def test_a_phase_that_misses_the_goal_goes_on_until_n_steps_after_it(tmp_path, m
     assert sum(len(ep.actions) for ep in a) == goal + 300 and sum(len(ep.actions) for ep in b) == 300
     actions = [np.concatenate([ep.actions for ep in d]) for d in (a, b)]
     assert np.array_equal(actions[0][:300], actions[1])  # the course's phase is the extended one's start
-    # a goal found after n/2 but within n: the phase ends n/2 past it instead of at n (here 600 + 300 > goal)
+    # n = 600 and the goal between steps 300 and 600: the phase ends n/2 = 300 steps past it instead of at n
     late = rnd_cql.train(small(tmp_path, **{**common, "num_exploration_steps": 600}, extend_exploration=True))
     assert goal < 600 and late["first_goal_step"] == goal and late["exploration_end_step"] == goal + 300
     for summary, drawn in ((ext, [s for s in (250, 500, 750) if s <= goal + 300]), (fixed, [250])):
