@@ -146,9 +146,11 @@ class Args:
     """width of the exploration critic's two hidden layers"""
     explore_target_update_period: int = 30
     """updates between hard copies of the exploration critic into its target (course: 300)"""
+    explore_batch_size: int = 256
+    """transitions per update of the exploration critic and the RND predictor (f_hat learns a quarter of them)"""
     # algorithm
     batch_size: int = 256
-    """transitions per gradient update"""
+    """transitions per gradient update of the critic and the actor (the explorer's: --explore-batch-size)"""
     gamma: float = 0.99
     """discount factor of the AWAC critic (course: 0.95)"""
     learning_rate: float = 1e-3
@@ -247,8 +249,8 @@ def parse_args(argv: list[str]) -> Args:
 def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
     """The checks of the flags that every script has; `counts` (>= 1) and `rates` (> 0) are the script's own."""
     for name in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
-                 "rnd_output_size", "explore_hidden", "explore_target_update_period", "target_update_period",
-                 "train_frequency", *counts):
+                 "rnd_output_size", "explore_hidden", "explore_target_update_period", "explore_batch_size",
+                 "target_update_period", "train_frequency", *counts):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     for name in ("num_exploration_steps", "learning_starts", "fourier_features"):
@@ -266,9 +268,13 @@ def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
                               "pointmass/hard-noisy-oracle-v0, got ''")
     if not args.dataset_id and args.offline_exploitation and args.num_exploration_steps == 0:
         raise ConfigError("--offline-exploitation needs --num-exploration-steps > 0 (it trains on that phase's data)")
-    if not args.dataset_id and args.use_rnd and args.num_exploration_steps > 0 and args.batch_size < 2:
-        raise ConfigError(f"--batch-size must be >= 2 with --use-rnd, got {args.batch_size}: the bonus is divided by "
-                          "the batch's standard deviation")
+    if not args.dataset_id and args.use_rnd and args.num_exploration_steps > 0 and args.explore_batch_size < 2:
+        raise ConfigError(f"--explore-batch-size must be >= 2 with --use-rnd, got {args.explore_batch_size}: the bonus "
+                          "is divided by the batch's standard deviation")
+    phase = min(args.total_steps, args.num_exploration_steps)  # the phase's data, at the least
+    if not args.dataset_id and phase > 0 and args.explore_batch_size > phase:
+        raise ConfigError(f"--explore-batch-size must be at most the exploration phase's {phase} transitions, "
+                          f"got {args.explore_batch_size}")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
     if args.save_dataset_id and args.num_exploration_steps == 0:
@@ -800,20 +806,24 @@ def train(args: Args) -> dict:
                 update = offline or (global_step > args.learning_starts and global_step % args.train_frequency == 0
                                      and (args.train_during_exploration or not exploring))
                 explore = exploring and explore_q is not None and global_step > args.learning_starts
-                if (update or explore) and rb.size >= args.batch_size:
-                    s, a, r, s_next, term, f_next = rb.sample(args.batch_size, rng, device)
+                # one draw serves AWAC and the explorer: each reads its own batch size's first rows (iid draws)
+                sizes = [args.batch_size] * update + [args.explore_batch_size] * explore
+                if sizes and rb.size >= max(sizes):
+                    drawn = rb.sample(max(sizes), rng, device)
                     loss = torch.zeros((), device=device)
                     if update:
+                        s, a, r, s_next, term, _ = (x[:args.batch_size] for x in drawn)
                         terms = awac_losses(critic, critic_target, actor, (s, a, r, s_next, term), args)
                         loss = loss + terms["td_loss"] + terms["actor_loss"]
                         losses.update(terms)
                     if explore:
+                        s, a, r, s_next, term, f_next = (x[:args.explore_batch_size] for x in drawn)
                         w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                         r_mix = w_exploit * r
                         if rnd_predictor is not None:  # the error at s' is the bonus for reaching s'
                             # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
                             # for training predictor", 0.25); the error of the rest needs no graph
-                            k = max(1, args.batch_size // 4)
+                            k = max(1, args.explore_batch_size // 4)
                             trained = rnd_bonus(rnd_predictor(s_next[:k]), f_next[:k])
                             with torch.no_grad():
                                 error = torch.cat([trained.detach(), rnd_bonus(rnd_predictor(s_next[k:]), f_next[k:])])

@@ -27,6 +27,9 @@ Defaults that differ from the course's (why: the README's "Departures"; the meas
 - tau = 0.9 and beta = 3 on that scaled reward;
 - Q, V and the policy: 64-64 ReLU MLPs (course policy: 4x512 tanh) on 32 random Fourier features of the
   observation (see FourierMLP), Adam lr 3e-3 for every network (course 1e-3);
+- batch 128 for Q, V and the policy (course 256): their updates are 7 passes through 64-unit networks, where
+  half the batch takes about three quarters of the time; the explorer keeps rnd_cql.py's 256
+  (--explore-batch-size), so that both scripts still collect the same data;
 - gamma 0.99 (course 0.95): VeryHard's goal is 76 steps from the start, and 0.95^76 = 0.02 of its reward
   is too little to tell the start's actions apart;
 - one IQL update every --train-frequency 2 env steps and a target copy every 100 updates (course: every
@@ -148,9 +151,11 @@ class Args:
     """width of the exploration critic's two hidden layers"""
     explore_target_update_period: int = 30
     """updates between hard copies of the exploration critic into its target (course: 300)"""
+    explore_batch_size: int = 256
+    """transitions per update of the exploration critic and the RND predictor (f_hat learns a quarter of them)"""
     # algorithm
-    batch_size: int = 256
-    """transitions per gradient update"""
+    batch_size: int = 128
+    """transitions per gradient update of Q, V and the policy (the explorer's: --explore-batch-size)"""
     gamma: float = 0.99
     """discount factor of IQL's Q (course: 0.95)"""
     learning_rate: float = 3e-3
@@ -245,8 +250,8 @@ def parse_args(argv: list[str]) -> Args:
 def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
     """The checks of the flags that every script has; `counts` (>= 1) and `rates` (> 0) are the script's own."""
     for name in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
-                 "rnd_output_size", "explore_hidden", "explore_target_update_period", "target_update_period",
-                 "train_frequency", *counts):
+                 "rnd_output_size", "explore_hidden", "explore_target_update_period", "explore_batch_size",
+                 "target_update_period", "train_frequency", *counts):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     for name in ("num_exploration_steps", "learning_starts", "fourier_features"):
@@ -264,9 +269,13 @@ def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
                               "pointmass/hard-noisy-oracle-v0, got ''")
     if not args.dataset_id and args.offline_exploitation and args.num_exploration_steps == 0:
         raise ConfigError("--offline-exploitation needs --num-exploration-steps > 0 (it trains on that phase's data)")
-    if not args.dataset_id and args.use_rnd and args.num_exploration_steps > 0 and args.batch_size < 2:
-        raise ConfigError(f"--batch-size must be >= 2 with --use-rnd, got {args.batch_size}: the bonus is divided by "
-                          "the batch's standard deviation")
+    if not args.dataset_id and args.use_rnd and args.num_exploration_steps > 0 and args.explore_batch_size < 2:
+        raise ConfigError(f"--explore-batch-size must be >= 2 with --use-rnd, got {args.explore_batch_size}: the bonus "
+                          "is divided by the batch's standard deviation")
+    phase = min(args.total_steps, args.num_exploration_steps)  # the phase's data, at the least
+    if not args.dataset_id and phase > 0 and args.explore_batch_size > phase:
+        raise ConfigError(f"--explore-batch-size must be at most the exploration phase's {phase} transitions, "
+                          f"got {args.explore_batch_size}")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
     if args.save_dataset_id and args.num_exploration_steps == 0:
@@ -794,18 +803,22 @@ def train(args: Args) -> dict:
             update = not online or (t >= args.learning_starts and t % args.train_frequency == 0
                                     and (args.train_during_exploration or not exploring))
             explore = exploring and not random_exploration and t >= args.learning_starts
-            if (update or explore) and buffer.size >= args.batch_size:
-                s, a, r, s_next, term, f_next = buffer.sample(args.batch_size, rng, device)
+            # one draw serves IQL and the explorer: each reads its own batch size's first rows (iid draws)
+            sizes = [args.batch_size] * update + [args.explore_batch_size] * explore
+            if sizes and buffer.size >= max(sizes):
+                drawn = buffer.sample(max(sizes), rng, device)
                 losses: dict[str, torch.Tensor] = {}
                 if update:
-                    losses, means = iql_losses(q_net, q_target_net, v_net, actor, (s, a, r, s_next, term), args)
+                    batch = tuple(x[:args.batch_size] for x in drawn[:5])
+                    losses, means = iql_losses(q_net, q_target_net, v_net, actor, batch, args)
                 if explore:
+                    s, a, r, s_next, term, f_next = (x[:args.explore_batch_size] for x in drawn)
                     w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                     r_mix = w_exploit * r
                     if args.use_rnd:  # the error at s' is the bonus for reaching s'
                         # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
                         # for training predictor", 0.25): 30% less RND compute, the bonus fades a bit slower
-                        k = max(1, args.batch_size // 4)
+                        k = max(1, args.explore_batch_size // 4)
                         trained = rnd_bonus(rnd_predictor(s_next[:k]), f_next[:k])
                         with torch.no_grad():  # one f_hat forward per state: the trained quarter's error is reused
                             error = torch.cat([trained.detach(), rnd_bonus(rnd_predictor(s_next[k:]), f_next[k:])])

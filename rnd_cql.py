@@ -137,9 +137,11 @@ class Args:
     """width of the exploration critic's two hidden layers"""
     explore_target_update_period: int = 30
     """updates between hard copies of the exploration critic into its target (course: 300)"""
+    explore_batch_size: int = 256
+    """transitions per update of the exploration critic and the RND predictor (f_hat learns a quarter of them)"""
     # algorithm
     batch_size: int = 256
-    """transitions per gradient update"""
+    """transitions per gradient update of the exploitation critic (the explorer's: --explore-batch-size)"""
     gamma: float = 0.99
     """discount factor of the exploitation critic (course: 0.95)"""
     learning_rate: float = 1e-3
@@ -228,8 +230,8 @@ def parse_args(argv: list[str]) -> Args:
 def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
     """The checks of the flags that every script has; `counts` (>= 1) and `rates` (> 0) are the script's own."""
     for name in ("total_steps", "num_threads", "eval_every", "eval_episodes", "batch_size", "rnd_hidden", "rnd_layers",
-                 "rnd_output_size", "explore_hidden", "explore_target_update_period", "target_update_period",
-                 "train_frequency", *counts):
+                 "rnd_output_size", "explore_hidden", "explore_target_update_period", "explore_batch_size",
+                 "target_update_period", "train_frequency", *counts):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     for name in ("num_exploration_steps", "learning_starts", "fourier_features"):
@@ -247,9 +249,13 @@ def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
                               "pointmass/hard-noisy-oracle-v0, got ''")
     if not args.dataset_id and args.offline_exploitation and args.num_exploration_steps == 0:
         raise ConfigError("--offline-exploitation needs --num-exploration-steps > 0 (it trains on that phase's data)")
-    if not args.dataset_id and args.use_rnd and args.num_exploration_steps > 0 and args.batch_size < 2:
-        raise ConfigError(f"--batch-size must be >= 2 with --use-rnd, got {args.batch_size}: the bonus is divided by "
-                          "the batch's standard deviation")
+    if not args.dataset_id and args.use_rnd and args.num_exploration_steps > 0 and args.explore_batch_size < 2:
+        raise ConfigError(f"--explore-batch-size must be >= 2 with --use-rnd, got {args.explore_batch_size}: the bonus "
+                          "is divided by the batch's standard deviation")
+    phase = min(args.total_steps, args.num_exploration_steps)  # the phase's data, at the least
+    if not args.dataset_id and phase > 0 and args.explore_batch_size > phase:
+        raise ConfigError(f"--explore-batch-size must be at most the exploration phase's {phase} transitions, "
+                          f"got {args.explore_batch_size}")
     if args.dataset_id and args.save_dataset_id:
         raise ConfigError("--save-dataset-id cannot be combined with --dataset-id (nothing is collected)")
     if args.save_dataset_id and args.num_exploration_steps == 0:
@@ -753,16 +759,19 @@ def train(args: Args) -> dict:
             train_explorer = exploring and not random_exploration
             # offline, every step is an update of the exploitation critic
             train_exploiter = bool(args.dataset_id) or global_step % args.train_frequency == 0
-            if global_step >= learning_starts and rb.size >= args.batch_size and (train_explorer or train_exploiter):
-                batch = rb.sample(args.batch_size, rng, device)
-                _, _, r_env, s_next, terminated, f_next = batch
+            # one draw serves both critics: each reads its own batch size's first rows (iid, so still uniform)
+            sizes = [args.explore_batch_size] * train_explorer + [args.batch_size] * train_exploiter
+            if global_step >= learning_starts and sizes and rb.size >= max(sizes):
+                drawn = rb.sample(max(sizes), rng, device)
                 if train_explorer:
+                    batch = tuple(x[:args.explore_batch_size] for x in drawn)
+                    _, _, r_env, s_next, terminated, f_next = batch
                     w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                     r_mix = w_exploit * r_env
                     if args.use_rnd:  # the error at s' is the bonus for reaching s' (eq. 1)
                         # f_hat learns a quarter of the batch (Burda et al.'s "proportion of experience used
                         # for training predictor", 0.25): 30% less RND compute, the bonus fades a bit slower
-                        k = max(1, args.batch_size // 4)
+                        k = max(1, args.explore_batch_size // 4)
                         trained = rnd_bonus(rnd_predictor(s_next[:k]), f_next[:k])
                         with torch.no_grad():  # one f_hat forward per state: the trained quarter's error is reused
                             error = torch.cat([trained.detach(), rnd_bonus(rnd_predictor(s_next[k:]), f_next[k:])])
@@ -786,6 +795,8 @@ def train(args: Args) -> dict:
                     if explore_updates % args.explore_target_update_period == 0:
                         explore_target.load_state_dict(explore_q.state_dict())
                 if train_exploiter:
+                    batch = tuple(x[:args.batch_size] for x in drawn)
+                    _, _, r_env, _, terminated, _ = batch
                     r_exploit = (r_env + args.exploit_rew_shift) * args.exploit_rew_scale
                     losses["td_loss"], losses["cql_regularizer"], losses["q_values"] = critic_update(
                         exploit_q, exploit_target, exploit_opt, batch, r_exploit, terminated, args.gamma,

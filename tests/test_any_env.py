@@ -111,7 +111,8 @@ def test_a_phase_that_never_ends_says_so_in_the_summary(script, tmp_path):
     run: awac.py and iql.py then never train, and summary.json must say why instead of a bare 'completed'."""
     module = SCRIPTS[script]
     common = dict(env_id="PointmassHard-v0", total_steps=600, num_exploration_steps=100, learning_starts=100,
-                  eval_every=10_000, eval_episodes=5, batch_size=32, rnd_hidden=32, progress=False)
+                  eval_every=10_000, eval_episodes=5, batch_size=32, explore_batch_size=32, rnd_hidden=32,
+                  progress=False)
     extended = module.train(module.Args(**common, runs_dir=str(tmp_path / "a")))
     assert extended["status"] == "completed" and extended["exploration_end_step"] is None
     assert extended["first_goal_step"] is None

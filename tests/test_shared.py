@@ -54,8 +54,8 @@ def args_fields(module) -> dict:
 FIELDS = {script: args_fields(module) for script, module in SCRIPTS.items()}
 IN_EVERY_SCRIPT = [name for name in FIELDS["rnd_cql"] if all(name in fields for fields in FIELDS.values())]
 # flags of every script whose default and help belong to its algorithm (its networks, its tuned values)
-OWN = {"save_model", "gamma", "learning_rate", "exploit_rew_shift", "fourier_features", "target_update_period",
-            "train_frequency"}
+OWN = {"save_model", "batch_size", "gamma", "learning_rate", "exploit_rew_shift", "fourier_features",
+       "target_update_period", "train_frequency"}
 
 
 def test_the_common_flags_come_in_one_order():
@@ -95,8 +95,13 @@ BAD = [({"total_steps": 0}, "--total-steps must be >= 1, got 0"),
         "--save-dataset-id needs --num-exploration-steps > 0 (it saves that phase's data)"),
        ({"offline_exploitation": True, "num_exploration_steps": 0},
         "--offline-exploitation needs --num-exploration-steps > 0 (it trains on that phase's data)"),
-       ({"batch_size": 1}, "--batch-size must be >= 2 with --use-rnd, got 1: the bonus is divided by the batch's "
-                           "standard deviation"),
+       ({"explore_batch_size": 0}, "--explore-batch-size must be >= 1, got 0"),
+       ({"explore_batch_size": 1}, "--explore-batch-size must be >= 2 with --use-rnd, got 1: the bonus is divided by "
+                                   "the batch's standard deviation"),
+       ({"explore_batch_size": 600, "num_exploration_steps": 500},
+        "--explore-batch-size must be at most the exploration phase's 500 transitions, got 600"),
+       ({"explore_batch_size": 600, "num_exploration_steps": 5000, "total_steps": 500, "learning_starts": 100},
+        "--explore-batch-size must be at most the exploration phase's 500 transitions, got 600"),
        ({"seed": 2**31}, "--seed must be in [0, 2**31 - 1], got 2147483648"),
        ({"eval_episodes": 10_001}, "--eval-episodes must be at most 10000 (one vector sub-env each), got 10001"),
        ({"exp_name": "a/b"}, "--exp-name must be a non-empty name without '/', got 'a/b'")]
@@ -111,9 +116,14 @@ def test_a_bad_common_flag_gives_one_message_in_every_script(flags, message, tmp
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize("flags", [{"batch_size": 1, "use_rnd": False}, {"batch_size": 1, "num_exploration_steps": 0},
-                                   {"batch_size": 1, "dataset_id": "a/b-v0"}], ids=["no RND", "no phase", "dataset"])
+@pytest.mark.parametrize("flags", [{"explore_batch_size": 1, "use_rnd": False},
+                                   {"explore_batch_size": 1, "num_exploration_steps": 0},
+                                   {"explore_batch_size": 1, "dataset_id": "a/b-v0"}, {"batch_size": 1},
+                                   {"explore_batch_size": 10**6, "num_exploration_steps": 0},
+                                   {"explore_batch_size": 10**6, "dataset_id": "a/b-v0"}],
+                         ids=["no RND", "no phase", "dataset", "the learner's batch", "big, no phase", "big, dataset"])
 def test_a_batch_of_one_is_fine_where_no_bonus_is_normalised(flags, tmp_path):
+    """Only the explorer's batch normalises the bonus, and only a phase draws it."""
     for module in SCRIPTS.values():
         module.check_args(module.Args(**flags, runs_dir=str(tmp_path / "runs")))  # raises nothing
 
@@ -200,8 +210,8 @@ def test_ctrl_c_while_the_model_is_saved_loses_neither_model_nor_summary(script,
     monkeypatch.setattr(module.torch, "save", save_with_ctrl_c)
     handler = signal.getsignal(signal.SIGINT)
     summary = module.train(module.Args(env_id="PointmassEasy-v0", total_steps=300, num_exploration_steps=100,
-                                       learning_starts=50, batch_size=32, rnd_hidden=32, eval_every=300,
-                                       eval_episodes=5, progress=False, save_model=True,
+                                       learning_starts=50, batch_size=32, explore_batch_size=32, rnd_hidden=32,
+                                       eval_every=300, eval_episodes=5, progress=False, save_model=True,
                                        runs_dir=str(tmp_path / "runs")))
     run_dir = tmp_path / "runs" / summary["run_dir"].split("/")[-1]
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"
