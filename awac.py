@@ -150,7 +150,7 @@ class Args:
     """transitions per update of the exploration critic and the RND predictor (f_hat learns a quarter of them)"""
     # algorithm
     batch_size: int = 256
-    """transitions per gradient update of the critic and the actor (the explorer's: --explore-batch-size)"""
+    """transitions per gradient update of the exploitation learner (the explorer's: --explore-batch-size)"""
     gamma: float = 0.99
     """discount factor of the AWAC critic (course: 0.95)"""
     learning_rate: float = 1e-3

@@ -27,9 +27,6 @@ Defaults that differ from the course's (why: the README's "Departures"; the meas
 - tau = 0.9 and beta = 3 on that scaled reward;
 - Q, V and the policy: 64-64 ReLU MLPs (course policy: 4x512 tanh) on 32 random Fourier features of the
   observation (see FourierMLP), Adam lr 3e-3 for every network (course 1e-3);
-- batch 128 for Q, V and the policy (course 256): their updates are 7 passes through 64-unit networks, where
-  half the batch takes about three quarters of the time; the explorer keeps rnd_cql.py's 256
-  (--explore-batch-size), so that both scripts still collect the same data;
 - gamma 0.99 (course 0.95): VeryHard's goal is 76 steps from the start, and 0.95^76 = 0.02 of its reward
   is too little to tell the start's actions apart;
 - one IQL update every --train-frequency 2 env steps and a target copy every 100 updates (course: every
@@ -154,8 +151,8 @@ class Args:
     explore_batch_size: int = 256
     """transitions per update of the exploration critic and the RND predictor (f_hat learns a quarter of them)"""
     # algorithm
-    batch_size: int = 128
-    """transitions per gradient update of Q, V and the policy (the explorer's: --explore-batch-size)"""
+    batch_size: int = 256
+    """transitions per gradient update of the exploitation learner (the explorer's: --explore-batch-size)"""
     gamma: float = 0.99
     """discount factor of IQL's Q (course: 0.95)"""
     learning_rate: float = 3e-3

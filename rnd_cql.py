@@ -141,7 +141,7 @@ class Args:
     """transitions per update of the exploration critic and the RND predictor (f_hat learns a quarter of them)"""
     # algorithm
     batch_size: int = 256
-    """transitions per gradient update of the exploitation critic (the explorer's: --explore-batch-size)"""
+    """transitions per gradient update of the exploitation learner (the explorer's: --explore-batch-size)"""
     gamma: float = 0.99
     """discount factor of the exploitation critic (course: 0.95)"""
     learning_rate: float = 1e-3

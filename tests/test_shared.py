@@ -54,8 +54,8 @@ def args_fields(module) -> dict:
 FIELDS = {script: args_fields(module) for script, module in SCRIPTS.items()}
 IN_EVERY_SCRIPT = [name for name in FIELDS["rnd_cql"] if all(name in fields for fields in FIELDS.values())]
 # flags of every script whose default and help belong to its algorithm (its networks, its tuned values)
-OWN = {"save_model", "batch_size", "gamma", "learning_rate", "exploit_rew_shift", "fourier_features",
-       "target_update_period", "train_frequency"}
+OWN = {"save_model", "gamma", "learning_rate", "exploit_rew_shift", "fourier_features", "target_update_period",
+            "train_frequency"}
 
 
 def test_the_common_flags_come_in_one_order():
