@@ -420,6 +420,12 @@ class ReplayBuffer:
         return (batch[:, :d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, d:2 * d], batch[:, 2 * d + 2],
                 batch[:, 2 * d + 4:])
 
+    @staticmethod
+    def head(batch: tuple[torch.Tensor, ...], n: int) -> tuple[torch.Tensor, ...]:
+        """The first n transitions of a sampled batch: its rows are iid draws, so they are a uniform sample too
+        (one draw then serves two learners of different batch sizes)."""
+        return tuple(x[:n] for x in batch)
+
     def observations(self) -> np.ndarray:
         """Every s and s' (an episode's last state, such as the goal, is only an s')."""
         return self.table[:self.size, :2 * self.d].reshape(-1, self.d)
@@ -806,18 +812,18 @@ def train(args: Args) -> dict:
                 update = offline or (global_step > args.learning_starts and global_step % args.train_frequency == 0
                                      and (args.train_during_exploration or not exploring))
                 explore = exploring and explore_q is not None and global_step > args.learning_starts
-                # one draw serves AWAC and the explorer: each reads its own batch size's first rows (iid draws)
+                # one draw serves AWAC and the explorer (see ReplayBuffer.head)
                 sizes = [args.batch_size] * update + [args.explore_batch_size] * explore
                 if sizes and rb.size >= max(sizes):
                     drawn = rb.sample(max(sizes), rng, device)
                     loss = torch.zeros((), device=device)
                     if update:
-                        s, a, r, s_next, term, _ = (x[:args.batch_size] for x in drawn)
+                        s, a, r, s_next, term, _ = rb.head(drawn, args.batch_size)
                         terms = awac_losses(critic, critic_target, actor, (s, a, r, s_next, term), args)
                         loss = loss + terms["td_loss"] + terms["actor_loss"]
                         losses.update(terms)
                     if explore:
-                        s, a, r, s_next, term, f_next = (x[:args.explore_batch_size] for x in drawn)
+                        s, a, r, s_next, term, f_next = rb.head(drawn, args.explore_batch_size)
                         w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                         r_mix = w_exploit * r
                         if rnd_predictor is not None:  # the error at s' is the bonus for reaching s'

@@ -411,6 +411,12 @@ class ReplayBuffer:
         return (batch[:, :d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, d:2 * d], batch[:, 2 * d + 2],
                 batch[:, 2 * d + 4:])
 
+    @staticmethod
+    def head(batch: tuple[torch.Tensor, ...], n: int) -> tuple[torch.Tensor, ...]:
+        """The first n transitions of a sampled batch: its rows are iid draws, so they are a uniform sample too
+        (one draw then serves two learners of different batch sizes)."""
+        return tuple(x[:n] for x in batch)
+
     def observations(self) -> np.ndarray:
         """Every s and s' (an episode's last state, such as the goal, is only an s')."""
         return self.table[:self.size, :2 * self.d].reshape(-1, self.d)
@@ -800,16 +806,16 @@ def train(args: Args) -> dict:
             update = not online or (t >= args.learning_starts and t % args.train_frequency == 0
                                     and (args.train_during_exploration or not exploring))
             explore = exploring and not random_exploration and t >= args.learning_starts
-            # one draw serves IQL and the explorer: each reads its own batch size's first rows (iid draws)
+            # one draw serves IQL and the explorer (see ReplayBuffer.head)
             sizes = [args.batch_size] * update + [args.explore_batch_size] * explore
             if sizes and buffer.size >= max(sizes):
                 drawn = buffer.sample(max(sizes), rng, device)
                 losses: dict[str, torch.Tensor] = {}
                 if update:
-                    batch = tuple(x[:args.batch_size] for x in drawn[:5])
+                    batch = buffer.head(drawn, args.batch_size)[:5]
                     losses, means = iql_losses(q_net, q_target_net, v_net, actor, batch, args)
                 if explore:
-                    s, a, r, s_next, term, f_next = (x[:args.explore_batch_size] for x in drawn)
+                    s, a, r, s_next, term, f_next = buffer.head(drawn, args.explore_batch_size)
                     w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                     r_mix = w_exploit * r
                     if args.use_rnd:  # the error at s' is the bonus for reaching s'

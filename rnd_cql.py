@@ -391,6 +391,12 @@ class ReplayBuffer:
         return (batch[:, :d], batch[:, 2 * d].long(), batch[:, 2 * d + 1], batch[:, d:2 * d], batch[:, 2 * d + 2],
                 batch[:, 2 * d + 4:])
 
+    @staticmethod
+    def head(batch: tuple[torch.Tensor, ...], n: int) -> tuple[torch.Tensor, ...]:
+        """The first n transitions of a sampled batch: its rows are iid draws, so they are a uniform sample too
+        (one draw then serves two learners of different batch sizes)."""
+        return tuple(x[:n] for x in batch)
+
     def observations(self) -> np.ndarray:
         """Every s and s' (an episode's last state, such as the goal, is only an s')."""
         return self.table[:self.size, :2 * self.d].reshape(-1, self.d)
@@ -759,12 +765,12 @@ def train(args: Args) -> dict:
             train_explorer = exploring and not random_exploration
             # offline, every step is an update of the exploitation critic
             train_exploiter = bool(args.dataset_id) or global_step % args.train_frequency == 0
-            # one draw serves both critics: each reads its own batch size's first rows (iid, so still uniform)
+            # one draw serves both critics (see ReplayBuffer.head)
             sizes = [args.explore_batch_size] * train_explorer + [args.batch_size] * train_exploiter
             if global_step >= learning_starts and sizes and rb.size >= max(sizes):
                 drawn = rb.sample(max(sizes), rng, device)
                 if train_explorer:
-                    batch = tuple(x[:args.explore_batch_size] for x in drawn)
+                    batch = rb.head(drawn, args.explore_batch_size)
                     _, _, r_env, s_next, terminated, f_next = batch
                     w_explore, w_exploit = reward_weights(w_decay, args.use_rnd, args.unsupervised_exploration)
                     r_mix = w_exploit * r_env
@@ -795,7 +801,7 @@ def train(args: Args) -> dict:
                     if explore_updates % args.explore_target_update_period == 0:
                         explore_target.load_state_dict(explore_q.state_dict())
                 if train_exploiter:
-                    batch = tuple(x[:args.batch_size] for x in drawn)
+                    batch = rb.head(drawn, args.batch_size)
                     _, _, r_env, _, terminated, _ = batch
                     r_exploit = (r_env + args.exploit_rew_shift) * args.exploit_rew_scale
                     losses["td_loss"], losses["cql_regularizer"], losses["q_values"] = critic_update(

@@ -44,6 +44,18 @@ def test_the_shared_buffer_samples_in_one_order():
     assert extra[:, 0].tolist() == (10 * i).tolist()
 
 
+
+def test_the_head_of_a_batch_is_its_first_rows_of_every_part():
+    """One draw of the larger size serves two learners: the smaller takes the first rows of s, a, r, s', ..."""
+    buffer = rnd_cql.ReplayBuffer(2, 10, extra_dim=1)
+    for i in range(10):
+        buffer.add([i, 0], [i + 1, 0], i % 5, -1.0 * i, False, False, [i])
+    drawn = buffer.sample(8, np.random.default_rng(0), "cpu")
+    head = rnd_cql.ReplayBuffer.head(drawn, 3)
+    assert len(head) == len(drawn) == 6
+    assert all(len(h) == 3 and torch.equal(h, d[:3]) for h, d in zip(head, drawn))
+    assert head[1].tolist() == (head[0][:, 0].long() % 5).tolist()  # still whole transitions
+
 def args_fields(module) -> dict:
     """Each Args field as (annotation, default, docstring), read from the source: what --help shows."""
     body = ast.parse(inspect.getsource(module.Args)).body[0].body
