@@ -270,7 +270,8 @@ def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
         raise ConfigError(f"--explore-batch-size must be >= 2 with --use-rnd, got {args.explore_batch_size}: the bonus "
                           "is divided by the batch's standard deviation")
     phase = min(args.total_steps, args.num_exploration_steps)  # the phase's data, at the least
-    if not args.dataset_id and phase > 0 and args.explore_batch_size > phase:
+    explorer_learns = args.use_rnd or not args.unsupervised_exploration  # else the phase's actions are uniform
+    if not args.dataset_id and phase > 0 and explorer_learns and args.explore_batch_size > phase:
         raise ConfigError(f"--explore-batch-size must be at most the exploration phase's {phase} transitions, "
                           f"got {args.explore_batch_size}")
     if args.dataset_id and args.save_dataset_id:

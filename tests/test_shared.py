@@ -132,10 +132,12 @@ def test_a_bad_common_flag_gives_one_message_in_every_script(flags, message, tmp
                                    {"explore_batch_size": 1, "num_exploration_steps": 0},
                                    {"explore_batch_size": 1, "dataset_id": "a/b-v0"}, {"batch_size": 1},
                                    {"explore_batch_size": 10**6, "num_exploration_steps": 0},
-                                   {"explore_batch_size": 10**6, "dataset_id": "a/b-v0"}],
-                         ids=["no RND", "no phase", "dataset", "the learner's batch", "big, no phase", "big, dataset"])
+                                   {"explore_batch_size": 10**6, "dataset_id": "a/b-v0"},
+                                   {"explore_batch_size": 10**6, "unsupervised_exploration": True, "use_rnd": False}],
+                         ids=["no RND", "no phase", "dataset", "the learner's batch", "big, no phase", "big, dataset",
+                              "big, random phase"])
 def test_a_batch_of_one_is_fine_where_no_bonus_is_normalised(flags, tmp_path):
-    """Only the explorer's batch normalises the bonus, and only a phase draws it."""
+    """Only the explorer's batch normalises the bonus, and only a phase whose explorer learns draws it."""
     for module in SCRIPTS.values():
         module.check_args(module.Args(**flags, runs_dir=str(tmp_path / "runs")))  # raises nothing
 
