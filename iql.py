@@ -9,8 +9,8 @@ advantage-weighted regression (AWR) on the data's actions.
   eq. 7  L_pi = -E_D[ min(exp(beta (Q_target(s, a) - V(s))), 100) log pi(a|s) ]
 tau = 0.5 makes V the mean of Q under the data (SARSA-like: the behaviour policy's value); tau -> 1
 approaches the best in-data action. The course's lambda is 1/beta. Twin Q with the minimum in the V
-and AWR targets (the paper's code; not compared with a single Q); target Q is a hard copy every
---target-update-period updates.
+and AWR targets (the paper's code): with one Q (--no-twin-q) VeryHard's mean score fell from 98 to 21
+(results/NOTES.md, IQL). Target Q is a hard copy every --target-update-period updates.
 
 Exploration phase (Burda et al. 2019, arXiv:1810.12894): r_int(s') = ||f_hat(s') - f(s')|| divided by
 an EMA of its batch std, f frozen and N(0, 1)-initialised (the course's U[0, 1) saturates every tanh,
@@ -167,6 +167,8 @@ class Args:
     """inverse temperature of eq. 7, > 0 (the course's lambda is 1/beta)"""
     max_weight: float = 100.0
     """upper clip of the AWR weights exp(beta A) (the paper's 100)"""
+    twin_q: bool = True
+    """two Q networks and their minimum in the targets of eqs. 5 and 7 (the paper's code); --no-twin-q: one"""
     eval_sample: bool = False
     """evaluate by sampling from the policy's logits instead of taking their argmax"""
     hidden_size: int = 64
@@ -575,10 +577,11 @@ def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[f
 
 def iql_losses(q_net, q_target_net, v_net, actor, batch, args) -> tuple[dict, dict]:
     """Eqs. 5, 6 and 7 on one batch (s, a, r, s', terminated): ({value_loss, td_loss, actor_loss}, the means of
-    Q(s, a) and V(s) for the log). Q_target is the twins' minimum; V(s') bootstraps; every target is detached."""
+    Q(s, a) and V(s) for the log). Q_target is the minimum over the target Q networks (the twins, or one);
+    V(s') bootstraps; every target is detached."""
     s, a, r, s_next, term = batch
     with torch.no_grad():
-        q_t = torch.min(*[q(s) for q in q_target_net]).gather(1, a[:, None]).squeeze(1)
+        q_t = torch.stack([q(s) for q in q_target_net]).min(0).values.gather(1, a[:, None]).squeeze(1)
         y = q_target((r + args.exploit_rew_shift) * args.exploit_rew_scale, v_net(s_next)[:, 0], term, args.gamma)
     v = v_net(s)[:, 0]
     q_sa = torch.stack([q(s).gather(1, a[:, None]).squeeze(1) for q in q_net])
@@ -706,8 +709,9 @@ def train(args: Args) -> dict:
         return FourierMLP(env.observation_space, out_dim, hidden, args.fourier_features, args.fourier_sigma).to(device)
 
     # drawn in rnd_cql.py's order (two critics, the explorer and its target, f, f_hat), so that with the
-    # default flags a seed gives both scripts the same exploration networks and exploration-phase data
-    q_net = nn.ModuleList([net(n_actions) for _ in range(2)])
+    # default flags a seed gives both scripts the same exploration networks and exploration-phase data;
+    # --no-twin-q draws both Q networks too and keeps the first
+    q_net = nn.ModuleList([net(n_actions) for _ in range(2)][:2 if args.twin_q else 1])
     explore_q, explore_target = net(n_actions, args.explore_hidden), net(n_actions, args.explore_hidden)
     explore_target.load_state_dict(explore_q.state_dict())
     explore_target.requires_grad_(False)

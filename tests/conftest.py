@@ -56,14 +56,15 @@ def noisy_oracle_easy(tmp_path, monkeypatch):
 
 @pytest.fixture
 def explores_as_rnd_cql(tmp_path):
-    """check(script, unsupervised, other_flags, extended): at equal exploration flags (the defaults with a phase
-    of fixed length, with `other_flags` every other exploration flag away from its default, with `extended` a
-    phase that goes on past --num-exploration-steps) a seed gives `script` and rnd_cql.py the same
-    exploration-phase data (every saved episode's observations and actions), and another seed other data, so
-    that the comparison could fail.
+    """check(script, unsupervised, other_flags, extended, script_flags): at equal exploration flags (the defaults
+    with a phase of fixed length, with `other_flags` every other exploration flag away from its default, with
+    `extended` a phase that goes on past --num-exploration-steps; `script_flags` are given to `script` alone)
+    a seed gives `script` and rnd_cql.py the same exploration-phase data (every saved episode's observations
+    and actions), and another seed other data, so that the comparison could fail.
     Needs a private MINARI_DATASETS_PATH (each test module sets one)."""
 
-    def check(script, unsupervised: bool, other_flags: bool = False, extended: bool = False) -> None:
+    def check(script, unsupervised: bool, other_flags: bool = False, extended: bool = False,
+              script_flags: tuple = ()) -> None:
         import minari
 
         import rnd_cql
@@ -79,7 +80,8 @@ def explores_as_rnd_cql(tmp_path):
             common.update(env_id="PointmassEasy-v0", seed=1, total_steps=2_000, num_exploration_steps=300,
                           extend_exploration=True)
         rnd_cql.train(rnd_cql.Args(**common, save_dataset_id="test/rnd-cql-v0", runs_dir=str(tmp_path / "a")))
-        script.train(script.Args(**common, save_dataset_id="test/script-v0", runs_dir=str(tmp_path / "b")))
+        script.train(script.Args(**common, **dict(script_flags), save_dataset_id="test/script-v0",
+                                 runs_dir=str(tmp_path / "b")))
         a, b = (list(minari.load_dataset(name).iterate_episodes()) for name in ("test/rnd-cql-v0", "test/script-v0"))
         phase = sum(len(ep.actions) for ep in a)
         assert phase >= 600 if extended else phase == common["num_exploration_steps"]
@@ -88,7 +90,7 @@ def explores_as_rnd_cql(tmp_path):
             assert np.array_equal(ep_a.observations, ep_b.observations) and np.array_equal(ep_a.actions, ep_b.actions)
         # its first episode lies in the random steps before learning_starts: a short run shows it
         short = dict(seed=4, total_steps=400, num_exploration_steps=300, extend_exploration=False)
-        script.train(script.Args(**{**common, **short}, save_dataset_id="test/script-seed4-v0",
+        script.train(script.Args(**{**common, **short}, **dict(script_flags), save_dataset_id="test/script-seed4-v0",
                                  runs_dir=str(tmp_path / "c")))
         c = list(minari.load_dataset("test/script-seed4-v0").iterate_episodes())
         assert not np.array_equal(c[0].observations, b[0].observations)

@@ -100,9 +100,11 @@ def test_q_loss_sums_the_twins():
     assert iql.q_loss(q_sa, torch.tensor([0.0, 0.0])).item() == pytest.approx(2.5 + 4.5)
 
 
-def test_one_update_computes_eqs_5_to_7_on_the_right_inputs(table):
+@pytest.mark.parametrize("twin", [True, False], ids=["twin Q", "one Q (--no-twin-q)"])
+def test_one_update_computes_eqs_5_to_7_on_the_right_inputs(table, twin):
     """A 3-state, 2-action table, worked out with numpy: the twins' minimum (from the twin that is lower on each
-    sample) in V's target and the weights, V(s') in Q's target, the terminal mask, the weight clip."""
+    sample; with one Q its own value) in V's target and the weights, V(s') in Q's target, the terminal mask,
+    the weight clip."""
     Q1, Q2 = np.array([[1.0, 4.0, 0.0], [2.0, -1.0, 3.0]]), np.array([[3.0, 2.0, 1.0], [0.0, 0.5, 5.0]])
     Qt1, Qt2 = Q1 + 0.5, Q2 - 0.5  # the target twins: the minimum switches twin between samples
     V, PI = np.array([[0.5, 1.5, -1.0]]), np.array([[0.2, -0.3, 1.0], [0.0, 0.4, -1.0]])
@@ -110,11 +112,11 @@ def test_one_update_computes_eqs_5_to_7_on_the_right_inputs(table):
     r, next_state, term = np.array([-1.0, 0.0, -1.0, -1.0]), np.array([1, 2, 0, 2]), np.array([0.0, 1.0, 0.0, 0.0])
     args = iql.Args(exploit_rew_shift=1.0, exploit_rew_scale=10.0, gamma=0.9, expectile=0.7, beta=2.0, max_weight=5.0)
 
-    q_t = np.minimum(Qt1[action, state], Qt2[action, state])
+    q_t = np.minimum(Qt1[action, state], Qt2[action, state]) if twin else Qt1[action, state]
     y = (r + 1.0) * 10.0 + 0.9 * (1 - term) * V[0, next_state]
     u = q_t - V[0, state]
     value = np.mean(np.abs(0.7 - (u < 0)) * u ** 2)
-    td = np.mean((Q1[action, state] - y) ** 2) + np.mean((Q2[action, state] - y) ** 2)
+    td = np.mean((Q1[action, state] - y) ** 2) + (np.mean((Q2[action, state] - y) ** 2) if twin else 0.0)
     w = np.minimum(np.exp(2.0 * u), 5.0)
     logits = PI[:, state].T
     log_pi = logits[np.arange(4), action] - np.log(np.exp(logits).sum(1))
@@ -124,12 +126,14 @@ def test_one_update_computes_eqs_5_to_7_on_the_right_inputs(table):
     one_hot = lambda idx: torch.nn.functional.one_hot(torch.as_tensor(idx), 3).float()
     batch = (one_hot(state), torch.as_tensor(action), torch.tensor(r, dtype=torch.float32), one_hot(next_state),
              torch.tensor(term, dtype=torch.float32))
-    losses, means = iql.iql_losses(torch.nn.ModuleList([table(Q1), table(Q2)]),
-                                   torch.nn.ModuleList([table(Qt1), table(Qt2)]), table(V), table(PI), batch, args)
+    n = 2 if twin else 1
+    losses, means = iql.iql_losses(torch.nn.ModuleList([table(Q1), table(Q2)][:n]),
+                                   torch.nn.ModuleList([table(Qt1), table(Qt2)][:n]), table(V), table(PI), batch, args)
     assert losses["value_loss"].item() == pytest.approx(value, rel=1e-5)
     assert losses["td_loss"].item() == pytest.approx(td, rel=1e-5)
     assert losses["actor_loss"].item() == pytest.approx(-np.mean(w * log_pi), rel=1e-5)
-    assert means["q_values"].item() == pytest.approx((Q1[action, state] + Q2[action, state]).mean() / 2, rel=1e-5)
+    q_mean = (Q1[action, state] + Q2[action, state]).mean() / 2 if twin else Q1[action, state].mean()
+    assert means["q_values"].item() == pytest.approx(q_mean, rel=1e-5)
     assert means["v_values"].item() == pytest.approx(V[0, state].mean(), rel=1e-5)
 
 
@@ -334,6 +338,11 @@ def test_exploration_phase_is_rnd_cqls_transition_for_transition(explores_as_rnd
 def test_exploration_flags_mean_what_they_mean_in_rnd_cql(explores_as_rnd_cql):
     """Every exploration flag of rnd_cql.py, set away from its default, still gives both scripts the same data."""
     explores_as_rnd_cql(iql, False, other_flags=True)
+
+
+def test_one_q_network_leaves_the_phase_rnd_cqls(explores_as_rnd_cql):
+    """--no-twin-q still draws both Q networks, so the exploration networks drawn after them do not change."""
+    explores_as_rnd_cql(iql, False, script_flags=[("twin_q", False)])
 
 
 def test_a_phase_extended_until_the_goal_is_rnd_cqls_too(explores_as_rnd_cql):
