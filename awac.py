@@ -79,7 +79,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 import pointmass  # registers the Pointmass ids; its extras switch on only for those ids
 
-LOG_EVERY = 1_000  # steps between scalar logs and divergence checks
+LOG_EVERY = 1_000  # env steps between scalar logs and divergence checks (also run before each evaluation)
 EXPLORE_GRAD_CLIP = 10.0  # rnd_cql.py's --grad-clip for its exploration critic (each gradient component)
 
 
@@ -310,6 +310,13 @@ def check_args(args: Args) -> None:
             raise ConfigError(f"--total-steps must be above --num-exploration-steps ({args.num_exploration_steps}), "
                               f"got {args.total_steps}: AWAC trains after the phase "
                               "(or add --train-during-exploration)")
+        start = max(args.learning_starts, 0 if args.train_during_exploration else args.num_exploration_steps)
+        first = -(-(start + 1) // args.train_frequency) * args.train_frequency  # the first global_step updating
+        if first > args.total_steps:
+            raise ConfigError(f"--total-steps must be above {first - 1}, got {args.total_steps}: with "
+                              f"--learning-starts {args.learning_starts}, --num-exploration-steps "
+                              f"{args.num_exploration_steps} and --train-frequency {args.train_frequency} no gradient "
+                              "step would be taken")
         collected = min(args.total_steps, args.num_exploration_steps) if args.offline_exploitation else args.total_steps
         if args.batch_size > collected:
             raise ConfigError(f"--batch-size must be at most the number of transitions ({collected}), "
@@ -813,9 +820,11 @@ def train(args: Args) -> dict:
                 update = offline or (global_step > args.learning_starts and global_step % args.train_frequency == 0
                                      and (args.train_during_exploration or not exploring))
                 explore = exploring and explore_q is not None and global_step > args.learning_starts
-                # one draw serves AWAC and the explorer (see ReplayBuffer.head)
+                # each learner once the buffer holds its batch; one draw serves both (see ReplayBuffer.head)
+                update = update and rb.size >= args.batch_size
+                explore = explore and rb.size >= args.explore_batch_size
                 sizes = [args.batch_size] * update + [args.explore_batch_size] * explore
-                if sizes and rb.size >= max(sizes):
+                if sizes:
                     drawn = rb.sample(max(sizes), rng, device)
                     loss = torch.zeros((), device=device)
                     if update:
@@ -867,7 +876,9 @@ def train(args: Args) -> dict:
                             explore_q_target.load_state_dict(explore_q.state_dict())
 
                 # --- log every LOG_EVERY steps and at the last: the only place that reads losses back (.item())
-                if global_step % LOG_EVERY == 0 or global_step == args.total_steps:
+                # also before an evaluation, so that a diverged model is never evaluated
+                if (global_step % LOG_EVERY == 0 or global_step % args.eval_every == 0
+                        or global_step == args.total_steps):
                     values = {k: v.mean().item() for k, v in losses.items()}
                     losses.clear()  # logged once: the explorer's losses end with its phase
                     bad = [k for k, v in values.items() if not math.isfinite(v)]
@@ -891,6 +902,8 @@ def train(args: Args) -> dict:
                     ev = evaluate_and_log(global_step, args.eval_episodes, exploring)
                     shown = ev["normalized_score"] if is_pm else ev["return_mean"]
                     progress.update(task, eval=f"{'score' if is_pm else 'return'} {shown:.1f}")
+        if args.save_dataset_id is not None and phase_end is None and status == "completed":
+            rb.to_minari(args.save_dataset_id, env)  # the run ended in the phase (Ctrl-C: below)
     except KeyboardInterrupt:
         status, reason = "interrupted", f"KeyboardInterrupt at step {global_step}"
 
@@ -898,10 +911,10 @@ def train(args: Args) -> dict:
         actor.load_state_dict(last_good["actor"])
         critic.load_state_dict(last_good["critic"])
     if status == "completed" and phase_end is None and args.total_steps > explore_end > 0:
-        reason = ("the exploration phase lasted the whole run: its data never reached the goal "
+        goal = "its data never reached the goal" if first_goal is None else (
+            f"it lasts past its data's first goal, at step {first_goal}")
+        reason = (f"the exploration phase lasted the whole run: {goal} "
                   f"(--extend-exploration), so the critic and the actor took {num_updates} updates")
-    if args.save_dataset_id is not None and phase_end is None and status == "completed":
-        rb.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
     try:
         ev = evaluate_and_log(global_step, max(100, args.eval_episodes), exploring)
     except KeyboardInterrupt:  # a second Ctrl-C, or one after the last step: the summary is still written

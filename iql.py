@@ -81,7 +81,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 import pointmass  # registers the Pointmass ids with gymnasium
 
-LOG_EVERY = 1_000  # steps between scalar logs: the only .item() calls of the loop
+LOG_EVERY = 1_000  # env steps between scalar logs and divergence checks (also run before each evaluation)
 EXPLORE_GRAD_CLIP = 10.0  # bound on each gradient component of the exploration critic (the course's 10)
 
 
@@ -307,6 +307,12 @@ def check_args(args: Args) -> None:
     if not args.train_during_exploration and not args.dataset_id and args.num_exploration_steps >= args.total_steps:
         raise ConfigError(f"--total-steps must be above --num-exploration-steps ({args.num_exploration_steps}), got "
                           f"{args.total_steps}: IQL trains after the phase (or add --train-during-exploration)")
+    start = max(args.learning_starts, 0 if args.train_during_exploration else args.num_exploration_steps)
+    first = -(-start // args.train_frequency) * args.train_frequency  # the first step t that can update
+    if not args.dataset_id and first >= args.total_steps:
+        raise ConfigError(f"--total-steps must be above {first}, got {args.total_steps}: with --learning-starts "
+                          f"{args.learning_starts}, --num-exploration-steps {args.num_exploration_steps} and "
+                          f"--train-frequency {args.train_frequency} no gradient step would be taken")
 
 
 def make_env(env_id: str) -> gym.Env:
@@ -811,9 +817,11 @@ def train(args: Args) -> dict:
             update = not online or (t >= args.learning_starts and t % args.train_frequency == 0
                                     and (args.train_during_exploration or not exploring))
             explore = exploring and not random_exploration and t >= args.learning_starts
-            # one draw serves IQL and the explorer (see ReplayBuffer.head)
+            # each learner once the buffer holds its batch; one draw serves both (see ReplayBuffer.head)
+            update = update and buffer.size >= args.batch_size
+            explore = explore and buffer.size >= args.explore_batch_size
             sizes = [args.batch_size] * update + [args.explore_batch_size] * explore
-            if sizes and buffer.size >= max(sizes):
+            if sizes:
                 drawn = buffer.sample(max(sizes), rng, device)
                 losses: dict[str, torch.Tensor] = {}
                 if update:
@@ -862,7 +870,8 @@ def train(args: Args) -> dict:
                     if explore_updates % args.explore_target_update_period == 0:
                         explore_target.load_state_dict(explore_q.state_dict())
 
-            if step % LOG_EVERY == 0 or step == args.total_steps:
+            # also before an evaluation, so that a diverged model is never evaluated
+            if step % LOG_EVERY == 0 or step % args.eval_every == 0 or step == args.total_steps:
                 values = {k: float(v.detach()) for k, v in info.items()}
                 info.clear()  # logged once: the explorer's losses end with its phase
                 bad = [k for k, v in values.items() if not np.isfinite(v)]
@@ -885,6 +894,8 @@ def train(args: Args) -> dict:
                 last_eval = run_eval(args.eval_episodes, step, exploring)
                 shown = last_eval["normalized_score"] if is_pm else last_eval["return_mean"]
                 progress.update(task, eval=f"{'score' if is_pm else 'return'} {shown:.1f}")
+        if args.save_dataset_id and phase_end is None and status == "completed":
+            buffer.to_minari(args.save_dataset_id, env)  # the run ended in the phase (Ctrl-C: below)
     except KeyboardInterrupt:
         status, reason = "interrupted", f"KeyboardInterrupt at step {step}"
     finally:
@@ -894,10 +905,10 @@ def train(args: Args) -> dict:
         for k, m in models.items():
             m.load_state_dict(good_state[k])
     if status == "completed" and phase_end is None and args.total_steps > exploration_steps > 0:
-        reason = ("the exploration phase lasted the whole run: its data never reached the goal "
+        goal = "its data never reached the goal" if first_goal is None else (
+            f"it lasts past its data's first goal, at step {first_goal}")
+        reason = (f"the exploration phase lasted the whole run: {goal} "
                   f"(--extend-exploration), so Q, V and the policy took {num_updates} updates")
-    if args.save_dataset_id and phase_end is None and status == "completed":
-        buffer.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
     try:
         final = run_eval(max(100, args.eval_episodes), step, exploring)
     except KeyboardInterrupt:  # a second Ctrl-C, or one after the last step: the summary is still written

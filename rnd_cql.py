@@ -71,7 +71,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 import pointmass
 
-LOG_EVERY = 1_000  # env steps between scalar logs (and the only .item() calls of the loop)
+LOG_EVERY = 1_000  # env steps between scalar logs and divergence checks (also run before each evaluation)
 
 
 @dataclass
@@ -285,6 +285,11 @@ def check_args(args: Args) -> None:
     if not args.cql_alpha >= 0.0:
         raise ConfigError(f"--cql-alpha must be >= 0, got {args.cql_alpha}")
     check_common_args(args, counts=("q_hidden",), rates=("grad_clip",))
+    first = -(-args.learning_starts // args.train_frequency) * args.train_frequency  # the first step t that updates
+    if not args.dataset_id and first >= args.total_steps:
+        raise ConfigError(f"--total-steps must be above {first}, got {args.total_steps}: with --learning-starts "
+                          f"{args.learning_starts} and --train-frequency {args.train_frequency} no gradient step "
+                          "would be taken")
 
 
 def make_env(env_id: str) -> gym.Env:
@@ -763,12 +768,13 @@ def train(args: Args) -> dict:
                     writer.add_scalar("charts/episodic_length", ep_length, global_step)
                     (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
 
-            train_explorer = exploring and not random_exploration
+            train_explorer = exploring and not random_exploration and rb.size >= args.explore_batch_size
             # offline, every step is an update of the exploitation critic
-            train_exploiter = bool(args.dataset_id) or global_step % args.train_frequency == 0
-            # one draw serves both critics (see ReplayBuffer.head)
+            train_exploiter = ((bool(args.dataset_id) or global_step % args.train_frequency == 0)
+                               and rb.size >= args.batch_size)
+            # each critic once the buffer holds its batch; one draw serves both (see ReplayBuffer.head)
             sizes = [args.explore_batch_size] * train_explorer + [args.batch_size] * train_exploiter
-            if global_step >= learning_starts and sizes and rb.size >= max(sizes):
+            if global_step >= learning_starts and sizes:
                 drawn = rb.sample(max(sizes), rng, device)
                 if train_explorer:
                     batch = rb.head(drawn, args.explore_batch_size)
@@ -813,7 +819,8 @@ def train(args: Args) -> dict:
                         exploit_target.load_state_dict(exploit_q.state_dict())
 
             step = global_step + 1
-            if step % LOG_EVERY == 0 or step == args.total_steps:
+            # also before an evaluation, so that a diverged model is never evaluated
+            if step % LOG_EVERY == 0 or step % args.eval_every == 0 or step == args.total_steps:
                 values = {k: v.item() for k, v in losses.items()}
                 losses.clear()  # logged once: the explorer's losses end with its phase
                 bad = [k for k, v in values.items() if not np.isfinite(v)]
@@ -835,6 +842,8 @@ def train(args: Args) -> dict:
                 last_eval = run_eval(args.eval_episodes, step, exploring)
                 shown = last_eval["normalized_score"] if is_pm else last_eval["return_mean"]
                 progress.update(task, eval=f"{'score' if is_pm else 'return'} {shown:.1f}")
+        if args.save_dataset_id and phase_end is None and status == "completed":
+            rb.to_minari(args.save_dataset_id, env)  # the run ended in the phase (Ctrl-C: below)
     except KeyboardInterrupt:
         status, reason = "interrupted", f"KeyboardInterrupt at step {global_step}"
     finally:
@@ -843,10 +852,10 @@ def train(args: Args) -> dict:
     if status == "diverged":
         exploit_q.load_state_dict(good_state)  # evaluate and keep the last model whose losses were finite
     if status == "completed" and phase_end is None and args.total_steps > exploration_steps > 0:
-        reason = ("the exploration phase lasted the whole run: its data never reached the goal "
+        goal = "its data never reached the goal" if first_goal is None else (
+            f"it lasts past its data's first goal, at step {first_goal}")
+        reason = (f"the exploration phase lasted the whole run: {goal} "
                   "(--extend-exploration), so the exploitation critic never collected")
-    if args.save_dataset_id and phase_end is None and status == "completed":
-        rb.to_minari(args.save_dataset_id, env)  # the run ended inside the exploration phase
     steps_done = global_step + (status != "interrupted")
     try:
         final = run_eval(max(100, args.eval_episodes), steps_done, exploring)

@@ -102,7 +102,28 @@ def test_learning_starts_at_or_after_the_last_step_is_a_config_error(script, tmp
     module = SCRIPTS[script]
     with pytest.raises(module.ConfigError, match=r"^--learning-starts must be below --total-steps \(3000\), got 3000"):
         module.check_args(module.Args(total_steps=3000, num_exploration_steps=1000, learning_starts=3000))
-    module.check_args(module.Args(total_steps=3000, num_exploration_steps=1000, learning_starts=2999))
+    module.check_args(module.Args(total_steps=3000, num_exploration_steps=0, learning_starts=2996))
+
+
+@pytest.mark.parametrize("script, flags, above", [
+    ("rnd_cql", dict(learning_starts=2998, train_frequency=3), 3000),  # updates at steps t = 0, 3, ..., 2997, 3000
+    ("rnd_cql", dict(learning_starts=2997, train_frequency=3), None),
+    ("iql", dict(learning_starts=100, num_exploration_steps=2999, train_frequency=2), 3000),  # after the phase
+    ("iql", dict(learning_starts=2999, num_exploration_steps=0, train_frequency=2), 3000),
+    ("iql", dict(learning_starts=100, num_exploration_steps=2998, train_frequency=2), None),
+    ("awac", dict(learning_starts=100, num_exploration_steps=2996, train_frequency=7), 3002),  # counts from 1
+    ("awac", dict(learning_starts=2996, num_exploration_steps=0, train_frequency=7), 3002),
+    ("awac", dict(learning_starts=100, num_exploration_steps=2995, train_frequency=7), None)])
+def test_a_run_whose_update_steps_all_fall_past_the_last_step_is_a_config_error(script, flags, above, tmp_path):
+    """Updates come every --train-frequency steps from --learning-starts on (in awac.py and iql.py after the phase):
+    a run that would end before the first is refused, with the --total-steps it needs; one step earlier is fine."""
+    module = SCRIPTS[script]
+    args = module.Args(**flags, total_steps=3000, batch_size=32)
+    if above is None:
+        module.check_args(args)
+    else:
+        with pytest.raises(module.ConfigError, match=rf"^--total-steps must be above {above}, got 3000: with "):
+            module.check_args(args)
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

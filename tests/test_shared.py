@@ -309,6 +309,72 @@ def test_an_interrupted_dataset_write_leaves_no_half_dataset(script, tmp_path, m
     assert (get_dataset_path("test/old-v0") / "data").is_dir()
 
 
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_ctrl_c_while_the_last_dataset_is_written_still_writes_the_summary(script, tmp_path, monkeypatch):
+    """A phase that lasts the whole run is saved after the last step: a Ctrl-C then is caught like one in the loop."""
+    import json
+
+    module = SCRIPTS[script]
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module.ReplayBuffer, "to_minari", interrupted)
+    summary = module.train(module.Args(env_id="PointmassHard-v0", total_steps=600, num_exploration_steps=100,
+                                       learning_starts=100, batch_size=32, explore_batch_size=32, rnd_hidden=32,
+                                       eval_every=10_000, eval_episodes=5, save_dataset_id="test/hard-v0",
+                                       progress=False, runs_dir=str(tmp_path / "runs")))
+    assert summary["exploration_end_step"] is None  # Hard's goal is far beyond 600 steps: the phase never ended
+    written = json.loads((tmp_path / "runs" / summary["run_dir"].split("/")[-1] / "summary.json").read_text())
+    assert written["status"] == "interrupted" and written["reason"].startswith("KeyboardInterrupt at step ")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_a_diverged_model_is_never_evaluated(script, tmp_path):
+    """The finite checks also run before each evaluation (every LOG_EVERY = 1000 steps is not enough at
+    --eval-every 700): an inf reward makes the first update's loss inf, so the run stops at step 700 instead of
+    evaluating the broken model there (sampling from nan logits, with --eval-sample, raised an error)."""
+    module = SCRIPTS[script]
+    flags = dict(env_id="PointmassEasy-v0", total_steps=2000, num_exploration_steps=300, learning_starts=100,
+                 batch_size=32, explore_batch_size=32, rnd_hidden=32, exploit_rew_shift=1e20, exploit_rew_scale=1e20,
+                 extend_exploration=False, eval_every=700, eval_episodes=5, progress=False, runs_dir=str(tmp_path))
+    if script != "rnd_cql":  # its greedy critic has no policy to sample from
+        flags["eval_sample"] = True
+    summary = module.train(module.Args(**flags))
+    assert summary["status"] == "diverged" and summary["reason"].endswith(" at step 700")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_a_phase_that_outlasts_the_run_after_its_goal_says_so(script, tmp_path):
+    """Seed 1's random actions (before --learning-starts 900) reach Easy's goal at step 631, after N/2 = 500: the
+    phase then lasts until step 631 + 500, past the run's 1 100 steps; the summary says so, not "never reached"."""
+    module = SCRIPTS[script]
+    summary = module.train(module.Args(env_id="PointmassEasy-v0", total_steps=1100, num_exploration_steps=1000,
+                                       learning_starts=900, batch_size=32, explore_batch_size=32, rnd_hidden=32,
+                                       eval_every=10_000, eval_episodes=5, progress=False, runs_dir=str(tmp_path)))
+    assert summary["first_goal_step"] == 631 and summary["exploration_end_step"] is None
+    assert summary["reason"].startswith("the exploration phase lasted the whole run: it lasts past its data's first "
+                                        "goal, at step 631 (--extend-exploration)")
+
+
+@pytest.mark.parametrize("script", ["awac", "iql"])
+def test_the_explorer_does_not_wait_for_a_larger_learner_batch(script, tmp_path):
+    """Each learner draws once the buffer holds its own batch: the RND predictor (batch 32) learns through a
+    300-step phase although the learners' batch of 1 000, drawn at every step, only fits after it."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    module = SCRIPTS[script]
+    summary = module.train(module.Args(env_id="PointmassEasy-v0", total_steps=1200, num_exploration_steps=300,
+                                       learning_starts=50, batch_size=1000, explore_batch_size=32, rnd_hidden=32,
+                                       train_during_exploration=True, train_frequency=1, extend_exploration=False,
+                                       eval_every=10_000,
+                                       eval_episodes=5, progress=False, runs_dir=str(tmp_path)))
+    ea = EventAccumulator(summary["run_dir"])
+    ea.Reload()
+    assert summary["num_updates"] > 0 and [e.step for e in ea.Scalars("losses/rnd_loss")] == [1000]
+
 class CoinEnv(gym.Env):
     """100 steps of a one-armed choice: action 1 earns 1, action 0 nothing, so a return counts the 1s."""
     observation_space, action_space = gym.spaces.Box(0.0, 1.0, (1,)), gym.spaces.Discrete(2)
