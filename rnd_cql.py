@@ -264,6 +264,12 @@ def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
     if not args.dataset_id and args.learning_starts >= args.total_steps:
         raise ConfigError(f"--learning-starts must be below --total-steps ({args.total_steps}), "
                           f"got {args.learning_starts}: no gradient step would be taken")
+    # legal, and tests use it for data that every CPU collects alike, but rarely what a user means
+    fixed = not (args.extend_exploration and pointmass.is_pointmass(args.env_id) and not args.unsupervised_exploration)
+    if not args.dataset_id and explorer_learns and fixed and 0 < args.num_exploration_steps <= args.learning_starts:
+        print(f"{Path(__file__).name}: warning: the exploration phase ends by --learning-starts "
+              f"({args.learning_starts}): its actions are all uniformly random and its critic never learns",
+              file=sys.stderr)
 
     # every other flag: a finite number, a seed numpy accepts, a run directory that can be created
     for field in dataclasses.fields(args):

@@ -142,6 +142,21 @@ def test_a_batch_of_one_is_fine_where_no_bonus_is_normalised(flags, tmp_path):
         module.check_args(module.Args(**flags, runs_dir=str(tmp_path / "runs")))  # raises nothing
 
 
+@pytest.mark.parametrize("flags, warned", [
+    ({"env_id": "CartPole-v1", "num_exploration_steps": 1000}, True),  # no goal to extend the phase to
+    ({"num_exploration_steps": 1000, "extend_exploration": False}, True),
+    ({"num_exploration_steps": 1000}, False),  # a maze's phase goes on, learning, until its data hold the goal
+    ({"num_exploration_steps": 1000, "unsupervised_exploration": True, "use_rnd": False}, False),  # random anyway
+    ({"num_exploration_steps": 2001, "extend_exploration": False}, False)])
+def test_a_fixed_phase_that_ends_before_learning_starts_is_warned_of(flags, warned, tmp_path, capsys):
+    """Its actions are all uniformly random (RND never drives them): one line on stderr, and the run goes on."""
+    for script, module in SCRIPTS.items():
+        module.check_args(module.Args(**flags, runs_dir=str(tmp_path / "runs")))
+        expected = (f"{script}.py: warning: the exploration phase ends by --learning-starts (2000): its actions are "
+                    "all uniformly random and its critic never learns\n")
+        assert capsys.readouterr().err == (expected if warned else ""), script
+
+
 def test_a_dataset_from_another_maze_is_refused(tmp_path, monkeypatch):
     """The four mazes share their spaces, so only the env id that the dataset records tells their data apart."""
     import minari
