@@ -822,13 +822,13 @@ def train(args: Args) -> dict:
                         (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
 
                 # --- gradient steps: AWAC's networks every --train-frequency env steps once the phase is over; the
-                # exploration critic and f_hat at every step of the phase, as in rnd_cql.py, so both explore alike
-                update = offline or (global_step > args.learning_starts and global_step % args.train_frequency == 0
-                                     and (args.train_during_exploration or not exploring))
-                explore = exploring and explore_q is not None and global_step > args.learning_starts
-                # each learner once the buffer holds its batch; one draw serves both (see ReplayBuffer.head)
-                update = update and rb.size >= args.batch_size
-                explore = explore and rb.size >= args.explore_batch_size
+                # exploration critic and f_hat at every step of the phase, as in rnd_cql.py, so both explore alike;
+                # each once the buffer holds its own batch, and one draw serves both (see ReplayBuffer.head)
+                update = rb.size >= args.batch_size and (offline or (
+                    global_step > args.learning_starts and global_step % args.train_frequency == 0
+                    and (args.train_during_exploration or not exploring)))
+                explore = (exploring and explore_q is not None and global_step > args.learning_starts
+                           and rb.size >= args.explore_batch_size)
                 sizes = [args.batch_size] * update + [args.explore_batch_size] * explore
                 if sizes:
                     drawn = rb.sample(max(sizes), rng, device)

@@ -819,13 +819,13 @@ def train(args: Args) -> dict:
                     (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
 
             # IQL's networks by default from the phase's end on (see --train-during-exploration); the exploration
-            # critic and f_hat at every step of the phase, as in rnd_cql.py, so that both scripts explore alike
-            update = not online or (t >= args.learning_starts and t % args.train_frequency == 0
-                                    and (args.train_during_exploration or not exploring))
-            explore = exploring and not random_exploration and t >= args.learning_starts
-            # each learner once the buffer holds its batch; one draw serves both (see ReplayBuffer.head)
-            update = update and buffer.size >= args.batch_size
-            explore = explore and buffer.size >= args.explore_batch_size
+            # critic and f_hat at every step of the phase, as in rnd_cql.py, so that both scripts explore alike;
+            # each once the buffer holds its own batch, and one draw serves both (see ReplayBuffer.head)
+            update = buffer.size >= args.batch_size and (not online or (
+                t >= args.learning_starts and t % args.train_frequency == 0
+                and (args.train_during_exploration or not exploring)))
+            explore = (exploring and not random_exploration and t >= args.learning_starts
+                       and buffer.size >= args.explore_batch_size)
             sizes = [args.batch_size] * update + [args.explore_batch_size] * explore
             if sizes:
                 drawn = buffer.sample(max(sizes), rng, device)
