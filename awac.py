@@ -781,7 +781,8 @@ def train(args: Args) -> dict:
                 writer.add_image(tag, img, step, dataformats="HWC")
         return ev
 
-    status, reason, global_step, num_updates, explore_updates = "completed", None, 0, 0, 0
+    # step: env steps finished with their updates (a Ctrl-C mid-step leaves it at the steps before)
+    status, reason, step, num_updates, explore_updates = "completed", None, 0, 0, 0
     exploring = explore_end > 0
     ep_return, ep_length, losses = 0.0, 0, {}
     last_good = snapshot()
@@ -881,6 +882,7 @@ def train(args: Args) -> dict:
                         if explore_updates % args.explore_target_update_period == 0:
                             explore_q_target.load_state_dict(explore_q.state_dict())
 
+                step = global_step
                 # --- log every LOG_EVERY steps and at the last: the only place that reads losses back (.item())
                 # also before an evaluation, so that a diverged model is never evaluated
                 if (global_step % LOG_EVERY == 0 or global_step % args.eval_every == 0
@@ -911,7 +913,7 @@ def train(args: Args) -> dict:
         if args.save_dataset_id is not None and phase_end is None and status == "completed":
             rb.to_minari(args.save_dataset_id, env)  # the run ended in the phase (Ctrl-C: below)
     except KeyboardInterrupt:
-        status, reason = "interrupted", f"KeyboardInterrupt at step {global_step}"
+        status, reason = "interrupted", f"KeyboardInterrupt after step {step}"
 
     if status == "diverged":  # report on, and save, the last model whose losses were finite
         actor.load_state_dict(last_good["actor"])
@@ -922,9 +924,9 @@ def train(args: Args) -> dict:
         reason = (f"the exploration phase lasted the whole run: {goal} "
                   f"(--extend-exploration), so the critic and the actor took {num_updates} updates")
     try:
-        ev = evaluate_and_log(global_step, max(100, args.eval_episodes), exploring)
+        ev = evaluate_and_log(step, max(100, args.eval_episodes), exploring)
     except KeyboardInterrupt:  # a second Ctrl-C, or one after the last step: the summary is still written
-        status, reason = "interrupted", f"KeyboardInterrupt in the final evaluation, after step {global_step}"
+        status, reason = "interrupted", f"KeyboardInterrupt in the final evaluation, after step {step}"
         ev = dict.fromkeys(("return_mean", "return_std", "success_rate", "normalized_score"))
     with sigint_ignored():
         if args.save_model or status == "diverged":
@@ -933,12 +935,12 @@ def train(args: Args) -> dict:
         wall_time = time.time() - start_time
         summary = {
             "algorithm": "awac", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
-            "status": status, "reason": reason, "global_step": global_step, "num_updates": num_updates,
+            "status": status, "reason": reason, "global_step": step, "num_updates": num_updates,
             "first_goal_step": first_goal, "exploration_end_step": phase_end,
             "return_mean": ev["return_mean"], "return_std": ev["return_std"], "success_rate": ev["success_rate"],
             "normalized_score": ev["normalized_score"], "eval_episodes": max(100, args.eval_episodes),
             "coverage": pointmass.coverage(args.env_id, rb.observations()) if is_pm else None,
-            "wall_time_s": wall_time, "sps": global_step / wall_time, "updates_per_s": num_updates / wall_time,
+            "wall_time_s": wall_time, "sps": step / wall_time, "updates_per_s": num_updates / wall_time,
             "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
             "args": asdict(args), "run_dir": str(run_dir),
         }

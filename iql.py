@@ -782,6 +782,7 @@ def train(args: Args) -> dict:
                 writer.add_image(tag, img, step, dataformats="HWC")
         return out
 
+    # step: env steps finished with their updates (a Ctrl-C mid-step leaves it at the steps before)
     status, reason, last_eval, num_updates, explore_updates, step = "completed", None, {}, 0, 0, 0
     good_state = copy.deepcopy({k: m.state_dict() for k, m in models.items()})
     info: dict[str, torch.Tensor] = {}
@@ -792,7 +793,6 @@ def train(args: Args) -> dict:
     progress.start()
     try:
         for t in range(args.total_steps):
-            step = t + 1
             w_decay, exploring = exploration_schedule(t, exploration_steps, first_goal, extend)
             if not exploring and phase_end is None:
                 phase_end = t
@@ -814,8 +814,8 @@ def train(args: Args) -> dict:
                 if terminated and first_goal is None:
                     first_goal = t
                 if terminated or truncated:
-                    writer.add_scalar("charts/episodic_return", ep_return, step)
-                    writer.add_scalar("charts/episodic_length", ep_length, step)
+                    writer.add_scalar("charts/episodic_return", ep_return, t + 1)
+                    writer.add_scalar("charts/episodic_length", ep_length, t + 1)
                     (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
 
             # IQL's networks by default from the phase's end on (see --train-during-exploration); the exploration
@@ -876,6 +876,7 @@ def train(args: Args) -> dict:
                     if explore_updates % args.explore_target_update_period == 0:
                         explore_target.load_state_dict(explore_q.state_dict())
 
+            step = t + 1
             # also before an evaluation, so that a diverged model is never evaluated
             if step % LOG_EVERY == 0 or step % args.eval_every == 0 or step == args.total_steps:
                 values = {k: float(v.detach()) for k, v in info.items()}
@@ -903,7 +904,7 @@ def train(args: Args) -> dict:
         if args.save_dataset_id and phase_end is None and status == "completed":
             buffer.to_minari(args.save_dataset_id, env)  # the run ended in the phase (Ctrl-C: below)
     except KeyboardInterrupt:
-        status, reason = "interrupted", f"KeyboardInterrupt at step {step}"
+        status, reason = "interrupted", f"KeyboardInterrupt after step {step}"
     finally:
         progress.stop()
 

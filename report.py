@@ -444,7 +444,8 @@ def score_curve(run: Run) -> Optional[tuple[np.ndarray, np.ndarray]]:
 
 
 def align_curves(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Put every seed's curve on the union of their eval steps (linear interpolation), (n_runs, T)."""
+    """Put every seed's curve on the union of their eval steps that all of them span (linear interpolation),
+    (n_runs, T): an IQM over seeds is only defined where every seed has data, not extrapolated past its end."""
     lo = max(steps.min() for steps, _ in curves)
     hi = min(steps.max() for steps, _ in curves)
     grid = np.unique(np.concatenate([steps for steps, _ in curves]))

@@ -734,7 +734,8 @@ def train(args: Args) -> dict:
                 writer.add_image(tag, img, step, dataformats="HWC")
         return out
 
-    status, reason, last_eval, num_updates, explore_updates, global_step = "completed", None, {}, 0, 0, 0
+    # step: env steps finished with their updates (a Ctrl-C mid-step leaves it at the steps before)
+    status, reason, last_eval, num_updates, explore_updates, step = "completed", None, {}, 0, 0, 0
     good_state = {k: v.clone() for k, v in exploit_q.state_dict().items()}
     losses: dict[str, torch.Tensor] = {}
     ep_return, ep_length = 0.0, 0
@@ -770,8 +771,8 @@ def train(args: Args) -> dict:
                 if terminated and first_goal is None:
                     first_goal = global_step
                 if terminated or truncated:
-                    writer.add_scalar("charts/episodic_return", ep_return, global_step)
-                    writer.add_scalar("charts/episodic_length", ep_length, global_step)
+                    writer.add_scalar("charts/episodic_return", ep_return, global_step + 1)
+                    writer.add_scalar("charts/episodic_length", ep_length, global_step + 1)
                     (obs, _), ep_return, ep_length = env.reset(), 0.0, 0
 
             train_explorer = exploring and not random_exploration and rb.size >= args.explore_batch_size
@@ -851,7 +852,7 @@ def train(args: Args) -> dict:
         if args.save_dataset_id and phase_end is None and status == "completed":
             rb.to_minari(args.save_dataset_id, env)  # the run ended in the phase (Ctrl-C: below)
     except KeyboardInterrupt:
-        status, reason = "interrupted", f"KeyboardInterrupt at step {global_step}"
+        status, reason = "interrupted", f"KeyboardInterrupt after step {step}"
     finally:
         progress.stop()
 
@@ -862,11 +863,10 @@ def train(args: Args) -> dict:
             f"it lasts past its data's first goal, at step {first_goal}")
         reason = (f"the exploration phase lasted the whole run: {goal} "
                   "(--extend-exploration), so the exploitation critic never collected")
-    steps_done = global_step + (status != "interrupted")
     try:
-        final = run_eval(max(100, args.eval_episodes), steps_done, exploring)
+        final = run_eval(max(100, args.eval_episodes), step, exploring)
     except KeyboardInterrupt:  # a second Ctrl-C, or one after the last step: the summary is still written
-        status, reason = "interrupted", f"KeyboardInterrupt in the final evaluation, after step {steps_done}"
+        status, reason = "interrupted", f"KeyboardInterrupt in the final evaluation, after step {step}"
         final = dict.fromkeys(("return_mean", "return_std", "success_rate", "normalized_score"))
     with sigint_ignored():
         if args.save_model or status == "diverged":
@@ -877,12 +877,12 @@ def train(args: Args) -> dict:
         wall_time = time.time() - start_time
         summary = {
             "algorithm": "rnd_cql", "env_id": args.env_id, "seed": args.seed, "exp_name": args.exp_name,
-            "status": status, "reason": reason, "global_step": steps_done,
+            "status": status, "reason": reason, "global_step": step,
             "num_updates": num_updates, "first_goal_step": first_goal, "exploration_end_step": phase_end,
             **{k: final[k] for k in ("return_mean", "return_std", "success_rate", "normalized_score")},
             "eval_episodes": max(100, args.eval_episodes),
             "coverage": pointmass.coverage(args.env_id, rb.observations()) if is_pm else None,
-            "wall_time_s": wall_time, "sps": steps_done / wall_time, "updates_per_s": num_updates / wall_time,
+            "wall_time_s": wall_time, "sps": step / wall_time, "updates_per_s": num_updates / wall_time,
             "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
             "args": dataclasses.asdict(args), "run_dir": str(run_dir),
         }

@@ -343,8 +343,9 @@ def test_ctrl_c_writes_an_interrupted_summary(tmp_path, monkeypatch):
 
     monkeypatch.setattr(awac, "awac_actor_loss", interrupt_later)
     summary = run(tmp_path)
-    assert summary["status"] == "interrupted" and summary["global_step"] == SHORT_UPDATES[99]  # the 100th update
-    assert summary["reason"] == f"KeyboardInterrupt at step {SHORT_UPDATES[99]}"
+    cut = SHORT_UPDATES[99] - 1  # the 100th update's step was cut: the steps before it were done
+    assert summary["status"] == "interrupted" and summary["global_step"] == cut
+    assert summary["reason"] == f"KeyboardInterrupt after step {cut}"
     assert json.loads((Path(summary["run_dir"]) / "summary.json").read_text())["status"] == "interrupted"
 
 

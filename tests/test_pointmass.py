@@ -417,8 +417,9 @@ def test_oracle_policy_plans_noise_free_only_for_a_noise_free_env():
 
 
 @pytest.mark.parametrize("limit, truncates_at", [(None, None), (-1, None), (7, 7)])
-def test_vector_env_time_limit_reads_as_gym_make(limit, truncates_at):
-    """-1 is gym.make's "no TimeLimit": before, the vector env truncated every step (t >= -1)."""
+def test_vector_env_time_limit_none_or_minus_one_is_no_limit(limit, truncates_at):
+    """-1 is gym.make's "no TimeLimit" (before, the vector env truncated every step: t >= -1). None differs from
+    gym.make's, which keeps the id's horizon: make_vec hands an explicit None to the vector entry point as is."""
     envs = gym.make_vec("PointmassEasy-v0", num_envs=2, max_episode_steps=limit)
     envs.reset(seed=0)
     truncated = [bool(envs.step(np.zeros(2, dtype=int))[3].any()) for _ in range(60)]

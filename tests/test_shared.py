@@ -343,7 +343,62 @@ def test_ctrl_c_while_the_last_dataset_is_written_still_writes_the_summary(scrip
                                        progress=False, runs_dir=str(tmp_path / "runs")))
     assert summary["exploration_end_step"] is None  # Hard's goal is far beyond 600 steps: the phase never ended
     written = json.loads((tmp_path / "runs" / summary["run_dir"].split("/")[-1] / "summary.json").read_text())
-    assert written["status"] == "interrupted" and written["reason"].startswith("KeyboardInterrupt at step ")
+    assert written["status"] == "interrupted" and written["global_step"] == 600
+    assert written["reason"] == "KeyboardInterrupt after step 600"  # every step was done: only the write was cut
+
+
+@pytest.mark.parametrize("where", ["mid-step", "evaluation"])
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_an_interrupted_run_counts_the_steps_it_finished(script, where, tmp_path, monkeypatch):
+    """global_step counts the env steps done with their updates: not the step a Ctrl-C cut, but the step whose
+    evaluation it cut (rnd_cql.py once reported 999 for an evaluation after step 1 000, iql.py and awac.py one
+    step too many for a Ctrl-C inside a step)."""
+    module = SCRIPTS[script]
+    make_env = module.make_env
+
+    class CutAtStep250(gym.Wrapper):
+        calls = 0
+
+        def step(self, action):
+            self.calls += 1
+            if self.calls == 250:  # inside the 250th step; updates began after step 100
+                raise KeyboardInterrupt
+            return self.env.step(action)
+
+    evaluate = module.evaluate
+
+    def cut_evaluation(*args, **kwargs):  # the first is the periodic one after step 300; the final one runs
+        cut_evaluation.calls = getattr(cut_evaluation, "calls", 0) + 1
+        if cut_evaluation.calls == 1:
+            raise KeyboardInterrupt
+        return evaluate(*args, **kwargs)
+
+    if where == "mid-step":
+        monkeypatch.setattr(module, "make_env", lambda env_id: CutAtStep250(make_env(env_id)))
+    else:
+        monkeypatch.setattr(module, "evaluate", cut_evaluation)
+    summary = module.train(module.Args(env_id="PointmassEasy-v0", total_steps=600, num_exploration_steps=400,
+                                       learning_starts=100, batch_size=32, explore_batch_size=32, rnd_hidden=32,
+                                       eval_every=300, eval_episodes=5, progress=False, runs_dir=str(tmp_path)))
+    done = 249 if where == "mid-step" else 300
+    assert summary["status"] == "interrupted" and summary["global_step"] == done
+    assert summary["reason"] == f"KeyboardInterrupt after step {done}"
+    assert summary["normalized_score"] is not None  # the final evaluation still ran
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_an_episode_is_logged_at_the_count_of_env_steps_that_ended_it(script, tmp_path):
+    """The x axis of charts/episodic_* is the env steps done, as every other scalar's: the first episode's length."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    module = SCRIPTS[script]
+    summary = module.train(module.Args(env_id="PointmassEasy-v0", total_steps=300, num_exploration_steps=200,
+                                       learning_starts=100, batch_size=32, explore_batch_size=32, rnd_hidden=32,
+                                       eval_every=300, eval_episodes=5, progress=False, runs_dir=str(tmp_path)))
+    ea = EventAccumulator(summary["run_dir"])
+    ea.Reload()
+    first = ea.Scalars("charts/episodic_length")[0]
+    assert first.step == first.value and [e.step for e in ea.Scalars("charts/episodic_return")][0] == first.step
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
