@@ -580,7 +580,7 @@ def d3rlpy_update():
 def our_update():
     batch = buffer.sample(BATCH, rng, torch.device("cpu"))
     reward = (batch[2] + 1.0) * 100.0
-    rnd_cql.critic_update(q, q_target, optimizer, batch, reward, batch[4], 0.95, 0.1, False, 10.0)
+    rnd_cql.critic_update(q, q_target, optimizer, batch, reward, batch[4], 0.95, 0.1, 10.0)
     count["ours"] += 1
     if count["ours"] % 300 == 0:
         q_target.load_state_dict(q.state_dict())

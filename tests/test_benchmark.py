@@ -1,7 +1,8 @@
 """benchmark.sh: validation of variables and options, the commands it builds, and its job runner.
 
-Nothing here trains: each test runs a copy of benchmark.sh in tmp_path, either with DRY_RUN=1 or with
-stand-in algorithm scripts that only write a run directory.
+Nothing here trains (but for a few tiny updates of the d3rlpy comparison's Python): each test runs a copy of
+benchmark.sh in tmp_path, either with DRY_RUN=1 or with stand-in algorithm scripts that only write a run
+directory.
 """
 
 import importlib
@@ -243,6 +244,28 @@ def test_d3rlpy_comparison_has_a_venv_of_its_own(repo):
     assert "--no-deps d3rlpy==2.8.1" in lines[2] and "torch==2.13.0" in lines[1]
     assert lines[-1].startswith("+ OMP_NUM_THREADS=1 .venv-d3rlpy/bin/python -")
     assert sorted(p.name for p in repo.iterdir()) == ["benchmark.sh"]
+
+
+def test_d3rlpy_comparison_calls_todays_rnd_cql(monkeypatch, capsys):
+    """The comparison's Python, d3rlpy stubbed and shrunk to a few small updates, runs against today's rnd_cql.py
+    (critic_update lost an argument at 837fb08, and the comparison failed, unseen, until this test)."""
+    from unittest import mock
+
+    import torch
+
+    code = (ROOT / "benchmark.sh").read_text().split("<<'PYTHON_END'\n")[-1].split("\nPYTHON_END")[0]
+    sizes = "N, HIDDEN, BATCH, UPDATES, REPEATS = 50_000, 256, 256, 1_500, 5"
+    assert code.startswith("# updates/s of d3rlpy's DiscreteCQL") and sizes in code
+    monkeypatch.setitem(sys.modules, "d3rlpy", mock.MagicMock(__version__="stub"))
+    threads = torch.get_num_threads()
+    try:
+        exec(compile(code.replace(sizes, "N, HIDDEN, BATCH, UPDATES, REPEATS = 600, 16, 32, 3, 2"), "d3rlpy", "exec"),
+             {"__name__": "__main__"})
+    finally:
+        torch.set_num_threads(threads)
+    out = capsys.readouterr().out
+    assert "| rnd_cql.py (denormals flushed, as its train() does) |" in out
+    assert "ratio of the medians, rnd_cql.py / d3rlpy DiscreteCQL, as shipped: " in out
 
 
 def test_pipeline_runs_stages_in_order_and_reports_only_them(fake_repo):
