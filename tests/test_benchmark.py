@@ -236,6 +236,24 @@ def test_grids(repo):
     assert sum("--use-rnd --total-steps 10000 --exp-name rnd_cql_unsup_rnd" in c for c in coverage) == 4
 
 
+@pytest.mark.parametrize("job", [(), ("full",), ("sweeps",), ("coverage",), ("speed",)])
+def test_every_run_of_a_job_passes_the_real_scripts_checks(repo, job):
+    """The dry run's command lines, parsed and checked by the real scripts: a flag renamed or a value refused
+    since a grid was written would otherwise surface only when that job reaches it (the pipeline checks its own
+    stages before it starts; the grids do not)."""
+    import shlex
+
+    import awac
+    import iql
+    import rnd_cql
+
+    modules = {"rnd_cql.py": rnd_cql, "awac.py": awac, "iql.py": iql}
+    runs = [shlex.split(c) for c in commands(bench(repo, *job, DRY_RUN="1")) if c.split()[0] in modules]
+    assert len(runs) >= 3
+    for script, *argv in runs:
+        modules[script].check_args(modules[script].parse_args(argv))
+
+
 def test_d3rlpy_comparison_has_a_venv_of_its_own(repo):
     result = bench(repo, "d3rlpy", DRY_RUN="1")
     lines = [line for line in result.stdout.splitlines() if line.startswith("+ ")]
