@@ -550,17 +550,18 @@ torch.set_num_threads(1)
 N, HIDDEN, BATCH, UPDATES, REPEATS = 50_000, 256, 256, 1_500, 5
 env = gym.make("PointmassMedium-v0")
 rng = np.random.default_rng(0)
-obs, next_obs, actions, rewards, terms, ends = [], [], [], [], [], []
+rows = []  # (s, s', a, r, terminated, episode end)
 o, _ = env.reset(seed=0)
 for i in range(N):
     a = int(rng.integers(5))
     o2, r, te, tr, _ = env.step(a)
-    obs.append(o), next_obs.append(o2), actions.append(a), rewards.append(r), terms.append(te), ends.append(te or tr or i == N - 1)
+    rows.append((o, o2, a, r, te, te or tr or i == N - 1))
     o = env.reset()[0] if te or tr else o2
-obs, next_obs, actions, rewards, terms, ends = map(np.array, (obs, next_obs, actions, rewards, terms, ends))
+obs, next_obs, actions, rewards, terms, ends = map(np.array, zip(*rows))
 # both learn r' = (r + 1) * 100, rnd_cql.py's default --exploit-rew-shift 1 / --exploit-rew-scale 100
-d3_data = d3rlpy.dataset.MDPDataset(obs.astype(np.float32), actions[:, None], ((rewards + 1.0) * 100.0).astype(np.float32),
-                                    terms.astype(np.float32), timeouts=(ends & ~terms).astype(np.float32))
+d3_data = d3rlpy.dataset.MDPDataset(obs.astype(np.float32), actions[:, None],
+                                    ((rewards + 1.0) * 100.0).astype(np.float32), terms.astype(np.float32),
+                                    timeouts=(ends & ~terms).astype(np.float32))
 d3_cql = d3rlpy.algos.DiscreteCQLConfig(
     batch_size=BATCH, learning_rate=1e-3, alpha=0.1, gamma=0.95, target_update_interval=300,
     encoder_factory=d3rlpy.models.VectorEncoderFactory(hidden_units=[HIDDEN, HIDDEN])).create(device="cpu:0")
