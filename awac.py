@@ -289,6 +289,9 @@ def check_common_args(args, counts: tuple = (), rates: tuple = ()) -> None:
         print(f"{Path(__file__).name}: warning: the exploration phase ends by --learning-starts "
               f"({args.learning_starts}): its actions are all uniformly random and its critic never learns",
               file=sys.stderr)
+    if args.cuda and not torch.cuda.is_available():
+        print(f"{Path(__file__).name}: warning: --cuda, but torch finds no CUDA device: the run trains on the CPU",
+              file=sys.stderr)
 
     # every other flag: a finite number, a seed numpy accepts, a run directory that can be created
     for field in dataclasses.fields(args):

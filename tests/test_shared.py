@@ -157,6 +157,16 @@ def test_a_fixed_phase_that_ends_before_learning_starts_is_warned_of(flags, warn
         assert capsys.readouterr().err == (expected if warned else ""), script
 
 
+@pytest.mark.parametrize("cuda, available, warned", [(True, False, True), (True, True, False), (False, False, False)])
+def test_cuda_without_a_device_is_warned_of(cuda, available, warned, tmp_path, capsys, monkeypatch):
+    """--cuda falls back to the CPU when torch finds no GPU (as CleanRL's scripts do), but says so on stderr."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
+    for script, module in SCRIPTS.items():
+        module.check_args(module.Args(cuda=cuda, runs_dir=str(tmp_path / "runs")))
+        expected = f"{script}.py: warning: --cuda, but torch finds no CUDA device: the run trains on the CPU\n"
+        assert capsys.readouterr().err == (expected if warned else ""), script
+
+
 def test_a_dataset_from_another_maze_is_refused(tmp_path, monkeypatch):
     """The four mazes share their spaces, so only the env id that the dataset records tells their data apart."""
     import minari
