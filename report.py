@@ -5,7 +5,7 @@ Reads every run directory under the given paths (a run directory holds the
 `iql.py` write), groups runs by (algorithm, env_id, exp_name and the flags
 that change what a run computes) and writes to `--out` (default `results/`):
 
-- `results.md`: the machines that computed the runs (summary.json `machine`),
+- `results.md`: the machines and the commits that computed the runs (summary.json `machine` and `commit`),
   the results table (normalised score as IQM and mean with 95%
   stratified-bootstrap confidence intervals from rliable, mean return, success
   rate, wall time, SPS, and the random/oracle reference returns), the default
@@ -97,6 +97,7 @@ FALLBACK_ENV_ORDER = ("PointmassEasy-v0", "PointmassMedium-v0", "PointmassHard-v
 RUN_DIR_RE = re.compile(r"^(?P<env>.+)__(?P<exp>.+)__(?P<seed>-?\d+)__(?P<time>\d+)$")
 STATUSES = ("completed", "diverged", "interrupted")
 NUMBER = (int, float)
+UNRECORDED_COMMIT = "an unrecorded commit"  # runs from before summary.json had a commit, or from outside git
 
 # summary.json schema from the team contract: key -> accepted types (None = JSON null allowed)
 SUMMARY_SCHEMA: dict[str, tuple] = {
@@ -767,8 +768,19 @@ def machine_counts(runs: list[Run]) -> dict[str, int]:
     return dict(Counter(run.summary.get("machine") or "an unrecorded machine" for run in runs))
 
 
-def describe_machines(counts: dict[str, int]) -> str:
-    """Seeds give the same numbers only on the same kind of machine, so the report says which computed them."""
+def commit_counts(runs: list[Run]) -> dict[str, int]:
+    """How many runs each commit of the scripts computed (summary.json `commit`, "+" for uncommitted changes;
+    older runs and runs outside git count as an unrecorded one)."""
+    return dict(Counter(run.summary.get("commit") or UNRECORDED_COMMIT for run in runs))
+
+
+def shown_commit(commit: str) -> str:
+    return commit if commit == UNRECORDED_COMMIT else f"commit `{commit}`"
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """Seeds give the same numbers only on the same kind of machine and the same code, so the report says which
+    machines and commits computed the runs: "a (2 runs); b (1 run)"."""
     return "; ".join(f"{name} ({n} run{'s' * (n != 1)})" for name, n in counts.items())
 
 
@@ -782,7 +794,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
     coverage = coverage_rows(groups)
     phases = phase_rows(groups)
     sweeps = sweep_rows(groups, reps, seed)
-    machines = machine_counts(runs)
+    machines, commits = machine_counts(runs), commit_counts(runs)
     plots = {
         "learning_curves": plot_learning_curves(groups, out / "learning_curves.png", reps, seed),
         "interval_estimates": plot_interval_estimates(aggregate, out / "interval_estimates.png"),
@@ -797,7 +809,8 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
         "# Results",
         "",
         f"`{command}`: {len(runs)} runs in {len(rows)} groups, {len(skipped)} skipped.",
-        *([f"Computed on {describe_machines(machines)}."] if machines else []),
+        *([f"Computed on {describe_counts(machines)}."] if machines else []),
+        *([f"Code at {describe_counts({shown_commit(c): n for c, n in commits.items()})}."] if commits else []),
         "Normalised score = 100·(R − R_random)/(R_oracle − R_random): 0 is the uniform-random policy, "
         "100 the oracle. "
         f"IQM and mean over seeds with 95% stratified-bootstrap confidence intervals (rliable, {reps} resamples); "
@@ -841,7 +854,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
     write_atomic(out / "results.md", text)
 
     data = {
-        "machines": machines, "groups": rows, "aggregate": aggregate, "phases": phases,
+        "machines": machines, "commits": commits, "groups": rows, "aggregate": aggregate, "phases": phases,
         "coverage": [{k: {kk: vv for kk, vv in v.items() if kk != "density"} if isinstance(v, dict) else v
                       for k, v in r.items()} for r in coverage],
         "sweeps": sweeps, "plots": {k: v for k, v in plots.items() if v},

@@ -52,6 +52,7 @@ import random
 import resource
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -643,6 +644,18 @@ def machine(device: torch.device) -> str:
     return f"{cpu}, {torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} cores, torch {torch.__version__}"
 
 
+def code_commit(folder: Path = Path(__file__).resolve().parent) -> Optional[str]:
+    """The git commit of the checkout that holds this file, "+" appended when it has uncommitted changes; None
+    outside git. With `machine`, what a summary's numbers can be computed again from."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--abbrev=7", "--dirty=+"], cwd=folder,
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):  # no git, or it hung
+        return None
+    commit = out.stdout.strip()
+    return commit if out.returncode == 0 and commit else None
+
+
 def train(args: Args) -> dict:
     check_args(args)
     env = make_env(args.env_id)
@@ -679,6 +692,7 @@ def train(args: Args) -> dict:
     env.action_space.seed(args.seed)
     obs, _ = env.reset(seed=args.seed)
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
+    commit = code_commit()  # at the start: the code that computes the run
     torch.set_flush_denormal(True)  # saturated tanh units of the RND nets make denormal gradients, ~10x slower
 
     def critic(lr: float, hidden: int):
@@ -887,7 +901,7 @@ def train(args: Args) -> dict:
             "coverage": pointmass.coverage(args.env_id, rb.observations()) if is_pm else None,
             "wall_time_s": wall_time, "sps": step / wall_time, "updates_per_s": num_updates / wall_time,
             "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "machine": machine(device),
-            "args": dataclasses.asdict(args), "run_dir": str(run_dir),
+            "commit": commit, "args": dataclasses.asdict(args), "run_dir": str(run_dir),
         }
         write_json(run_dir / "summary.json", summary)
     writer.close()

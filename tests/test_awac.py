@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMING = {"wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "run_dir"}
 SUMMARY_KEYS = {"algorithm", "env_id", "seed", "exp_name", "status", "reason", "global_step", "num_updates",
                 "return_mean", "return_std", "success_rate", "normalized_score", "eval_episodes", "coverage",
-                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "machine", "args", "run_dir",
+                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "machine", "commit", "args", "run_dir",
                 "first_goal_step", "exploration_end_step"}
 # A short run: 1500 exploration steps with a small RND, updates from step 500, 3000 steps in all. The phase ends
 # at 1500 whether or not its data reach the goal, which depends on the CPU's float rounding (see the extension's tests).

@@ -20,7 +20,7 @@ import pointmass
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {"algorithm", "env_id", "seed", "exp_name", "status", "reason", "global_step", "num_updates",
                 "return_mean", "return_std", "success_rate", "normalized_score", "eval_episodes", "coverage",
-                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "machine", "args", "run_dir",
+                "wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "machine", "commit", "args", "run_dir",
                 "first_goal_step", "exploration_end_step"}
 TIMING_KEYS = {"wall_time_s", "sps", "updates_per_s", "peak_memory_mb", "run_dir"}
 # A short online run: random steps, an RND exploration phase, then the policy collects. The phase ends at 1 200

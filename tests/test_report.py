@@ -148,6 +148,20 @@ def test_the_report_names_the_machines(tmp_path):
     assert saved["machines"] == result["machines"]
 
 
+def test_the_report_names_the_commits(tmp_path):
+    runs = tmp_path / "runs"
+    for seed in (1, 2):
+        make_run(runs, "iql", EASY, seed, 90.0, commit="d9ab221")
+    make_run(runs, "iql", EASY, 3, 90.0, commit="d9ab221+")  # uncommitted changes
+    make_run(runs, "iql", EASY, 4, 90.0)  # written before summary.json had a commit
+    result = build(runs, tmp_path / "results")
+    assert result["commits"] == {"d9ab221": 2, "d9ab221+": 1, "an unrecorded commit": 1}
+    assert ("Code at commit `d9ab221` (2 runs); commit `d9ab221+` (1 run); an unrecorded commit (1 run).\n"
+            in result["markdown"])
+    assert json.loads((tmp_path / "results" / "results.json").read_text())["commits"] == result["commits"]
+    assert len(result["groups"]) == 1  # the commit does not split a group
+
+
 def test_single_seed_has_no_interval(tmp_path):
     make_run(tmp_path / "runs", "rnd_cql", HARD, 1, 75.0)
     result = build(tmp_path / "runs", tmp_path / "out")

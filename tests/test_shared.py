@@ -21,7 +21,7 @@ import rnd_cql
 SCRIPTS = {"rnd_cql": rnd_cql, "awac": awac, "iql": iql}
 SHARED = ["ConfigError", "check_common_args", "make_env", "Tanh", "mlp", "FourierMLP", "rnd_networks", "ReplayBuffer",
           "parse_args", "check_new_dataset_id", "evaluate", "exploration_schedule", "reward_weights", "rnd_bonus",
-          "double_dqn_target", "make_run_dir", "sigint_ignored", "write_json", "machine"]
+          "double_dqn_target", "make_run_dir", "sigint_ignored", "write_json", "machine", "code_commit"]
 
 
 @pytest.mark.parametrize("name", SHARED)
@@ -155,6 +155,31 @@ def test_a_fixed_phase_that_ends_before_learning_starts_is_warned_of(flags, warn
         expected = (f"{script}.py: warning: the exploration phase ends by --learning-starts (2000): its actions are "
                     "all uniformly random and its critic never learns\n")
         assert capsys.readouterr().err == (expected if warned else ""), script
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_the_commit_names_the_checkout_and_its_changes(script, tmp_path):
+    """summary.json's `commit`: the checkout's commit, "+" once a tracked file changed, None outside git."""
+    import shutil
+    import subprocess
+
+    module = SCRIPTS[script]
+    assert module.code_commit(tmp_path) is None  # not a repository
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+
+    def git(*args):
+        return subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args],
+                              cwd=tmp_path, check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    git("add", "a.py")
+    git("commit", "-q", "-m", "one")
+    sha = git("rev-parse", "--short=7", "HEAD")
+    assert module.code_commit(tmp_path) == sha
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert module.code_commit(tmp_path) == sha + "+"
 
 
 @pytest.mark.parametrize("cuda, available, warned", [(True, False, True), (True, True, False), (False, False, False)])
