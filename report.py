@@ -769,8 +769,8 @@ def machine_counts(runs: list[Run]) -> dict[str, int]:
 
 
 def commit_counts(runs: list[Run]) -> dict[str, int]:
-    """How many runs each commit of the scripts computed (summary.json `commit`, "+" for uncommitted changes;
-    older runs and runs outside git count as an unrecorded one)."""
+    """How many runs each commit of the scripts computed (summary.json `commit`, "+" for uncommitted changes to
+    their Python files; older runs and runs outside git count as an unrecorded one)."""
     return dict(Counter(run.summary.get("commit") or UNRECORDED_COMMIT for run in runs))
 
 

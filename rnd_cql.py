@@ -645,15 +645,18 @@ def machine(device: torch.device) -> str:
 
 
 def code_commit(folder: Path = Path(__file__).resolve().parent) -> Optional[str]:
-    """The git commit of the checkout that holds this file, "+" appended when it has uncommitted changes; None
-    outside git. With `machine`, what a summary's numbers can be computed again from."""
+    """The git commit of the checkout that holds this file, "+" appended when one of its Python files has
+    uncommitted changes (results written by earlier runs do not count); None outside git. With `machine`, what
+    a summary's numbers can be computed again from."""
     try:
-        out = subprocess.run(["git", "describe", "--always", "--abbrev=7", "--dirty=+"], cwd=folder,
-                             capture_output=True, text=True, timeout=10)
+        head, changed = (subprocess.run(["git", *command], cwd=folder, capture_output=True, text=True, timeout=10)
+                         for command in (["rev-parse", "--short=7", "HEAD"],
+                                         ["status", "--porcelain", "--untracked-files=no", "--", "*.py"]))
     except (OSError, subprocess.SubprocessError):  # no git, or it hung
         return None
-    commit = out.stdout.strip()
-    return commit if out.returncode == 0 and commit else None
+    if head.returncode or changed.returncode or not head.stdout.strip():
+        return None
+    return head.stdout.strip() + ("+" if changed.stdout.strip() else "")
 
 
 def train(args: Args) -> dict:

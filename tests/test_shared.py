@@ -159,7 +159,8 @@ def test_a_fixed_phase_that_ends_before_learning_starts_is_warned_of(flags, warn
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_the_commit_names_the_checkout_and_its_changes(script, tmp_path):
-    """summary.json's `commit`: the checkout's commit, "+" once a tracked file changed, None outside git."""
+    """summary.json's `commit`: the checkout's commit, "+" once a tracked Python file changed (not a results file),
+    None outside git."""
     import shutil
     import subprocess
 
@@ -173,10 +174,15 @@ def test_the_commit_names_the_checkout_and_its_changes(script, tmp_path):
                               cwd=tmp_path, check=True, capture_output=True, text=True).stdout.strip()
 
     git("init", "-q")
+    (tmp_path / "results").mkdir()
     (tmp_path / "a.py").write_text("x = 1\n")
-    git("add", "a.py")
+    (tmp_path / "results" / "results.md").write_text("one\n")
+    git("add", "a.py", "results/results.md")
     git("commit", "-q", "-m", "one")
     sha = git("rev-parse", "--short=7", "HEAD")
+    assert module.code_commit(tmp_path) == sha
+    (tmp_path / "results" / "results.md").write_text("two\n")  # a report rewritten by an earlier run
+    (tmp_path / "b.py").write_text("y = 1\n")  # untracked
     assert module.code_commit(tmp_path) == sha
     (tmp_path / "a.py").write_text("x = 2\n")
     assert module.code_commit(tmp_path) == sha + "+"
