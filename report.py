@@ -739,7 +739,7 @@ def coverage_table(rows: list[dict]) -> str:
     def cell(c):
         if c is None or c["coverage"] is None:
             return "—"
-        return f"{c['coverage']:.2f} [{c['coverage_min']:.2f}, {c['coverage_max']:.2f}] ({c['runs']} runs)"
+        return f"{c['coverage']:.2f} [{c['coverage_min']:.2f}, {c['coverage_max']:.2f}] ({counted(c['runs'], 'run')})"
 
     body = [[r["env_id"], r["experiment"], cell(r.get("rnd")), cell(r.get("random"))] for r in rows]
     return md_table(["maze", "experiment", "RND coverage mean [min, max]", "random coverage mean [min, max]"], body)
@@ -774,6 +774,11 @@ def commit_counts(runs: list[Run]) -> dict[str, int]:
     return dict(Counter(run.summary.get("commit") or UNRECORDED_COMMIT for run in runs))
 
 
+def counted(n: int, noun: str) -> str:
+    """"1 run", "2 runs"."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def shown_commit(commit: str) -> str:
     return commit if commit == UNRECORDED_COMMIT else f"commit `{commit}`"
 
@@ -781,7 +786,7 @@ def shown_commit(commit: str) -> str:
 def describe_counts(counts: dict[str, int]) -> str:
     """Seeds give the same numbers only on the same kind of machine and the same code, so the report says which
     machines and commits computed the runs: "a (2 runs); b (1 run)"."""
-    return "; ".join(f"{name} ({n} run{'s' * (n != 1)})" for name, n in counts.items())
+    return "; ".join(f"{name} ({counted(n, 'run')})" for name, n in counts.items())
 
 
 def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, reps: int, seed: int,
@@ -808,7 +813,7 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
     md = [
         "# Results",
         "",
-        f"`{command}`: {len(runs)} runs in {len(rows)} groups, {len(skipped)} skipped.",
+        f"`{command}`: {counted(len(runs), 'run')} in {counted(len(rows), 'group')}, {len(skipped)} skipped.",
         *([f"Computed on {describe_counts(machines)}."] if machines else []),
         *([f"Code at {describe_counts({shown_commit(c): n for c, n in commits.items()})}."] if commits else []),
         "Normalised score = 100·(R − R_random)/(R_oracle − R_random): 0 is the uniform-random policy, "

@@ -160,6 +160,7 @@ def test_the_report_names_the_commits(tmp_path):
             in result["markdown"])
     assert json.loads((tmp_path / "results" / "results.json").read_text())["commits"] == result["commits"]
     assert len(result["groups"]) == 1  # the commit does not split a group
+    assert ": 4 runs in 1 group, 0 skipped.\n" in result["markdown"]  # "1 group", not "1 groups"
 
 
 def test_single_seed_has_no_interval(tmp_path):
@@ -249,7 +250,7 @@ def test_plots_coverage_and_sweeps(tmp_path):
     cov = {r["env_id"]: r for r in result["coverage"]}
     assert cov[EASY]["rnd"]["coverage"] == pytest.approx(0.8) and cov[EASY]["rnd"]["runs"] == 2
     assert cov[EASY]["rnd"]["density_seed"] == 1 and cov[MEDIUM]["random"]["coverage"] == pytest.approx(0.3)
-    row = "| PointmassEasy-v0 | rnd_cql | 0.80 [0.70, 0.90] (2 runs) | 0.30 [0.30, 0.30] (1 runs) |"
+    row = "| PointmassEasy-v0 | rnd_cql | 0.80 [0.70, 0.90] (2 runs) | 0.30 [0.30, 0.30] (1 run) |"
     assert row in result["markdown"]
 
     lam = result["sweeps"]["awac_lam"]
