@@ -97,6 +97,7 @@ FALLBACK_ENV_ORDER = ("PointmassEasy-v0", "PointmassMedium-v0", "PointmassHard-v
 RUN_DIR_RE = re.compile(r"^(?P<env>.+)__(?P<exp>.+)__(?P<seed>-?\d+)__(?P<time>\d+)$")
 STATUSES = ("completed", "diverged", "interrupted")
 NUMBER = (int, float)
+COVERAGE_TARGET = 0.95  # the issue's share of the free cells that unsupervised RND should visit in 10 000 steps
 UNRECORDED_COMMIT = "an unrecorded commit"  # runs from before summary.json had a commit, or from outside git
 
 # summary.json schema from the team contract: key -> accepted types (None = JSON null allowed)
@@ -564,6 +565,13 @@ def phase_rows(groups: dict) -> list[dict]:
     return [rows[k] for k in sorted(rows, key=lambda k: (sort_key(k[0]), k[1]))]
 
 
+def steps_to_coverage(run: Run, target: float = COVERAGE_TARGET) -> Optional[int]:
+    """The first logged step (every 1 000) at which the run's data covered `target` of the free cells."""
+    steps, values = run.scalars.get("exploration/coverage", (np.array([]), np.array([])))
+    hit = np.flatnonzero(values >= target - 1e-6)  # TensorBoard keeps float32: 0.95 reads back as 0.9499999
+    return int(steps[hit[0]]) if len(hit) else None
+
+
 def coverage_rows(groups: dict) -> list[dict]:
     """Per maze: coverage of unsupervised RND exploration against random exploration."""
     table: dict[tuple[str, str], dict] = {}
@@ -574,11 +582,14 @@ def coverage_rows(groups: dict) -> list[dict]:
         base = labelled(COVERAGE_RE.match(exp_name)["base"], flags)
         row = table.setdefault((env_id, base), {"env_id": env_id, "experiment": base})
         values = [r.summary["coverage"] for r in runs if r.summary["coverage"] is not None]
+        reached = [step for step in map(steps_to_coverage, runs) if step is not None]
         row[side] = {
             "coverage": float(np.mean(values)) if values else None,
             "coverage_min": float(np.min(values)) if values else None,
             "coverage_max": float(np.max(values)) if values else None,
             "runs": len(runs),
+            # how fast, where both sides end at every cell (Medium): the mean over the seeds that got there
+            "steps_to_target": float(np.mean(reached)) if reached else None, "reached_target": len(reached),
             # the heatmap shows the lowest seed that logged one; the others would look alike
             "density": next((r.density for r in runs if r.density is not None), None),
             "density_seed": next((r.summary["seed"] for r in runs if r.density is not None), None),
@@ -741,8 +752,17 @@ def coverage_table(rows: list[dict]) -> str:
             return "—"
         return f"{c['coverage']:.2f} [{c['coverage_min']:.2f}, {c['coverage_max']:.2f}] ({counted(c['runs'], 'run')})"
 
-    body = [[r["env_id"], r["experiment"], cell(r.get("rnd")), cell(r.get("random"))] for r in rows]
-    return md_table(["maze", "experiment", "RND coverage mean [min, max]", "random coverage mean [min, max]"], body)
+    def speed(c):
+        if c is None:
+            return "—"
+        mean = "never" if c["steps_to_target"] is None else f"{c['steps_to_target']:.0f}"
+        return f"{mean} ({c['reached_target']} of {c['runs']})"
+
+    body = [[r["env_id"], r["experiment"], cell(r.get("rnd")), cell(r.get("random")), speed(r.get("rnd")),
+             speed(r.get("random"))] for r in rows]
+    target = f"{COVERAGE_TARGET:.0%}"
+    return md_table(["maze", "experiment", "RND coverage mean [min, max]", "random coverage mean [min, max]",
+                     f"RND: steps to {target} (seeds)", f"random: steps to {target} (seeds)"], body)
 
 
 def sweep_table(name: str, rows: list[dict]) -> str:

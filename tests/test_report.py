@@ -30,7 +30,7 @@ def fake_pointmass(monkeypatch):
 
 def make_run(root: Path, algorithm: str, env_id: str, seed: int, score: float, *, exp_name=None,
              unix_time=1_700_000_000, status="completed", reason=None, coverage=None, args=None,
-             density_value=None, events=True, **overrides) -> Path:
+             density_value=None, events=True, coverage_curve=(), **overrides) -> Path:
     """A run directory as the algorithm scripts leave it: summary.json + TensorBoard events."""
     exp_name = exp_name or algorithm
     run_dir = root / f"{env_id}__{exp_name}__{seed}__{unix_time}"
@@ -52,6 +52,8 @@ def make_run(root: Path, algorithm: str, env_id: str, seed: int, score: float, *
         writer = SummaryWriter(str(run_dir))
         for step in range(0, 50_001, 10_000):  # a curve that ends at the final score
             writer.add_scalar("eval/normalized_score", score * step / 50_000, step)
+        for step, value in coverage_curve:  # (step, exploration/coverage) pairs
+            writer.add_scalar("exploration/coverage", value, step)
         if density_value is not None:
             img = np.full((16, 16, 3), density_value, dtype=np.uint8)
             writer.add_image("maps/state_density", img, 50_000, dataformats="HWC")
@@ -250,7 +252,7 @@ def test_plots_coverage_and_sweeps(tmp_path):
     cov = {r["env_id"]: r for r in result["coverage"]}
     assert cov[EASY]["rnd"]["coverage"] == pytest.approx(0.8) and cov[EASY]["rnd"]["runs"] == 2
     assert cov[EASY]["rnd"]["density_seed"] == 1 and cov[MEDIUM]["random"]["coverage"] == pytest.approx(0.3)
-    row = "| PointmassEasy-v0 | rnd_cql | 0.80 [0.70, 0.90] (2 runs) | 0.30 [0.30, 0.30] (1 run) |"
+    row = "| PointmassEasy-v0 | rnd_cql | 0.80 [0.70, 0.90] (2 runs) | 0.30 [0.30, 0.30] (1 run) | never (0 of 2) |"
     assert row in result["markdown"]
 
     lam = result["sweeps"]["awac_lam"]
@@ -375,6 +377,20 @@ def test_equal_seeds_aggregate_as_rliable_does():
     ("q3_medium_dqn", "q3_medium_dqn"), ("iql", "iql")])
 def test_the_course_names_read_as_the_benchmarks(course, ours):
     assert report.canonical(course) == ours
+
+
+def test_coverage_says_how_fast_each_side_reached_95_percent(tmp_path):
+    """Where both sides end at every cell (Medium), the steps to the issue's 95% still tell them apart."""
+    runs = tmp_path / "runs"
+    rnd = [[(1000, 0.5), (2000, 0.96), (3000, 1.0)], [(1000, 0.6), (2000, 0.9), (3000, 0.95), (4000, 1.0)]]
+    for seed, curve in enumerate(rnd, start=1):
+        make_run(runs, "rnd_cql", MEDIUM, seed, 5.0, exp_name="rnd_cql_unsup_rnd", coverage=1.0, coverage_curve=curve)
+    make_run(runs, "rnd_cql", MEDIUM, 1, 5.0, exp_name="rnd_cql_unsup_random", coverage=0.9,
+             coverage_curve=[(1000, 0.3), (5000, 0.9)])  # never reaches 95%
+    (cov,) = build(runs, tmp_path / "out")["coverage"]
+    assert (cov["rnd"]["steps_to_target"], cov["rnd"]["reached_target"]) == (2500.0, 2)  # steps 2000 and 3000
+    assert (cov["random"]["steps_to_target"], cov["random"]["reached_target"]) == (None, 0)
+    assert "| 2500 (2 of 2) | never (0 of 1) |" in (tmp_path / "out" / "results.md").read_text()
 
 
 def test_the_readmes_course_commands_make_sweeps_and_coverage(tmp_path):
