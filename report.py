@@ -10,7 +10,8 @@ that change what a run computes) and writes to `--out` (default `results/`):
   stratified-bootstrap confidence intervals from rliable, mean return, success
   rate, wall time, SPS, and the random/oracle reference returns), the default
   runs' exploration phases seed by seed, a speed and memory table, the
-  coverage table, the sweep tables and the skipped runs.
+  coverage table (with the steps each side took to cover 95% of the free
+  cells), the sweep tables and the skipped runs.
 - `results.json`: the same numbers, machine readable.
 - `learning_curves.png`, `interval_estimates.png`, `coverage_heatmaps.png`,
   `sweep_<name>.png`: each only when the runs it needs are there.
