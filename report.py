@@ -784,15 +784,10 @@ def display_path(p: Path) -> str:
 # ---------------------------------------------------------------- report
 
 
-def machine_counts(runs: list[Run]) -> dict[str, int]:
-    """How many runs each machine computed (summary.json `machine`; older runs count as an unrecorded one)."""
-    return dict(Counter(run.summary.get("machine") or "an unrecorded machine" for run in runs))
-
-
-def commit_counts(runs: list[Run]) -> dict[str, int]:
-    """How many runs each commit of the scripts computed (summary.json `commit`, "+" for uncommitted changes to
-    their Python files; older runs and runs outside git count as an unrecorded one)."""
-    return dict(Counter(run.summary.get("commit") or UNRECORDED_COMMIT for run in runs))
+def summary_counts(runs: list[Run], key: str, unrecorded: str) -> dict[str, int]:
+    """How many runs each value of summary.json's `key` computed: `machine`, or `commit` ("+" for uncommitted
+    changes to the scripts' Python files); runs without one (older, or outside git) count as `unrecorded`."""
+    return dict(Counter(run.summary.get(key) or unrecorded for run in runs))
 
 
 def counted(n: int, noun: str) -> str:
@@ -820,7 +815,8 @@ def write_report(runs: list[Run], skipped: list[tuple[Path, str]], out: Path, re
     coverage = coverage_rows(groups)
     phases = phase_rows(groups)
     sweeps = sweep_rows(groups, reps, seed)
-    machines, commits = machine_counts(runs), commit_counts(runs)
+    machines = summary_counts(runs, "machine", "an unrecorded machine")
+    commits = summary_counts(runs, "commit", UNRECORDED_COMMIT)
     plots = {
         "learning_curves": plot_learning_curves(groups, out / "learning_curves.png", reps, seed),
         "interval_estimates": plot_interval_estimates(aggregate, out / "interval_estimates.png"),

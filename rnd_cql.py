@@ -648,15 +648,18 @@ def code_commit(folder: Path = Path(__file__).resolve().parent) -> Optional[str]
     """The git commit of the checkout that holds this file, "+" appended when one of its Python files has
     uncommitted changes (results written by earlier runs do not count); None outside git. With `machine`, what
     a summary's numbers can be computed again from."""
-    try:
-        head, changed = (subprocess.run(["git", *command], cwd=folder, capture_output=True, text=True, timeout=10)
-                         for command in (["rev-parse", "--short=7", "HEAD"],
-                                         ["status", "--porcelain", "--untracked-files=no", "--", "*.py"]))
-    except (OSError, subprocess.SubprocessError):  # no git, or it hung
+    def git(*command: str) -> Optional[str]:
+        try:
+            out = subprocess.run(["git", *command], cwd=folder, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):  # no git, or it hung
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    head = git("rev-parse", "--short=7", "HEAD")
+    if not head:
         return None
-    if head.returncode or changed.returncode or not head.stdout.strip():
-        return None
-    return head.stdout.strip() + ("+" if changed.stdout.strip() else "")
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", "*.py")
+    return None if changed is None else head + ("+" if changed else "")
 
 
 def train(args: Args) -> dict:
