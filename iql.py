@@ -41,7 +41,9 @@ Defaults that differ from the course's (why: the README's "Departures"; the meas
   (VeryHard, in the README); --train-during-exploration restores the course's schedule;
 - after the phase the policy's argmax collects, epsilon-greedily (it is what is evaluated);
 - a phase whose data miss the goal at step N goes on until they reach it, and one whose data reach it
-  after step N/2 goes on N/2 steps past it, as in rnd_cql.py (--no-extend-exploration: N steps, as the course).
+  after step N/2 goes on N/2 steps past it, as in rnd_cql.py (--no-extend-exploration: N steps, as the course);
+  IQL then still makes the ceil((total - N) / --train-frequency) updates that a phase of N steps leaves it,
+  spread over the steps left (see update_due): VeryHard phases that ended late left it too few.
 
     python iql.py --expectile 0.9
     python iql.py --env-id PointmassMedium-v0 --num-exploration-steps 20000 --unsupervised-exploration
@@ -181,7 +183,7 @@ class Args:
     target_update_period: int = 100
     """updates between hard copies of Q into its target (course: 300)"""
     train_frequency: int = 2
-    """env steps per gradient update (with --dataset-id every step is an update)"""
+    """env steps per gradient update (more often after an extended phase; with --dataset-id every step)"""
     train_during_exploration: bool = False
     """train Q, V and the policy during the exploration phase too (course: from --learning-starts on)"""
 
@@ -591,6 +593,22 @@ def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[f
     return w_explore, (0.0 if unsupervised else 1.0)
 
 
+def update_due(t: int, phase_end: Optional[int], n: int, total_steps: int, train_frequency: int) -> bool:
+    """Whether Q, V and the policy update at env step t (from the phase's end on): every `train_frequency` steps.
+
+    After a phase extended past its n steps, the updates a phase of n steps would have left them,
+    ceil((total_steps - n) / train_frequency), are spread evenly over the steps left (at most one per step): IQL's
+    value climbs a corridor one target copy at a time, and a goal found late must not cut its updates
+    (VeryHard: results/NOTES.md). A phase of n steps or fewer computes as one update every train_frequency steps.
+    """
+    if phase_end is None or phase_end <= n:
+        return t % train_frequency == 0
+    left = total_steps - phase_end
+    quota = min(left, -(-(total_steps - n) // train_frequency))
+    i = t - phase_end
+    return (i + 1) * quota // left > i * quota // left
+
+
 def iql_losses(q_net, q_target_net, v_net, actor, batch, args) -> tuple[dict, dict]:
     """Eqs. 5, 6 and 7 on one batch (s, a, r, s', terminated): ({value_loss, td_loss, actor_loss}, the means of
     Q(s, a) and V(s) for the log). Q_target is the minimum over the target Q networks (the twins, or one);
@@ -845,8 +863,9 @@ def train(args: Args) -> dict:
             # critic and f_hat at every step of the phase, as in rnd_cql.py, so that both scripts explore alike;
             # each once the buffer holds its own batch, and one draw serves both (see ReplayBuffer.head)
             update = buffer.size >= args.batch_size and (not online or (
-                t >= args.learning_starts and t % args.train_frequency == 0
-                and (args.train_during_exploration or not exploring)))
+                t >= args.learning_starts and (args.train_during_exploration or not exploring)
+                and update_due(t, None if args.train_during_exploration else phase_end, exploration_steps,
+                               args.total_steps, args.train_frequency)))
             explore = (exploring and not random_exploration and t >= args.learning_starts
                        and buffer.size >= args.explore_batch_size)
             sizes = [args.batch_size] * update + [args.explore_batch_size] * explore

@@ -265,6 +265,28 @@ def test_iql_trains_after_the_phase_unless_told_otherwise_on_the_same_data(tmp_p
     assert len(a) == len(b) and all(np.array_equal(x.observations, y.observations) for x, y in zip(a, b))
 
 
+def test_update_due_spreads_a_late_phases_updates_over_the_steps_left():
+    """A phase of n steps: every train_frequency-th step. One extended to step 10 of 20 (n = 4, f = 2): the
+    ceil(16 / 2) = 8 updates a 4-step phase would leave, spread over the 10 steps left (by hand:
+    floor((i + 1) 8 / 10) > floor(i 8 / 10) for i = t - 10); one ending at 17: every step left."""
+    due = [t for t in range(4, 20) if iql.update_due(t, 4, 4, 20, 2)]
+    assert due == [4, 6, 8, 10, 12, 14, 16, 18] == [t for t in range(4, 20) if iql.update_due(t, None, 4, 20, 2)]
+    assert [t for t in range(10, 20) if iql.update_due(t, 10, 4, 20, 2)] == [11, 12, 13, 14, 16, 17, 18, 19]
+    assert [t for t in range(17, 20) if iql.update_due(t, 17, 4, 20, 2)] == [17, 18, 19]
+    assert sum(iql.update_due(t, 24_988, 10_000, 50_000, 2) for t in range(24_988, 50_000)) == 20_000
+
+
+def test_an_extended_phase_leaves_iql_the_updates_of_a_phase_of_n_steps(tmp_path):
+    """Easy's goal is missed by step 300 (random actions until then), so the phase goes on past it (to step
+    1 491 on our machines); IQL still gets the ceil((3 000 - 300) / 2) = 1 350 updates that a 300-step phase
+    would have left it (one every 2 steps left would be about 750)."""
+    s = iql.train(iql.Args(**{**SHORT, "env_id": "PointmassEasy-v0", "seed": 1, "total_steps": 3_000,
+                              "num_exploration_steps": 300, "learning_starts": 300, "extend_exploration": True},
+                           runs_dir=str(tmp_path)))
+    assert s["status"] == "completed" and 300 < s["exploration_end_step"] <= 3_000 - 1_350
+    assert s["num_updates"] == 1_350
+
+
 def test_any_box_discrete_env_and_offline_dataset(tmp_path):
     # CartPole: no pointmass extras; --save-dataset-id then --dataset-id trains offline on that data
     s = iql.train(iql.Args(env_id="CartPole-v1", total_steps=800, learning_starts=200, num_exploration_steps=600,
