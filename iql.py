@@ -605,7 +605,7 @@ def update_due(t: int, phase_end: Optional[int], n: int, total_steps: int, train
         return t % train_frequency == 0
     left = total_steps - phase_end
     quota = min(left, -(-(total_steps - n) // train_frequency))
-    i = t - phase_end
+    i = t - phase_end  # step i of the `left` steps updates when its running share i * quota / left passes an integer
     return (i + 1) * quota // left > i * quota // left
 
 
