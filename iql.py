@@ -511,7 +511,7 @@ def check_new_dataset_id(dataset_id: str) -> None:
 
     try:
         parse_dataset_id(dataset_id)
-    except ValueError as err:
+    except (ValueError, gym.error.Error) as err:  # minari 0.5.0 raises gymnasium's Error, later ones ValueError
         raise ConfigError(f"--save-dataset-id {err}") from None
     except TypeError:  # minari 0.5's parse_dataset_id fails this way when the -vN suffix is missing
         raise ConfigError(f"--save-dataset-id {dataset_id!r} must look like [namespace/]name-vN") from None

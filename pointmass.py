@@ -623,7 +623,7 @@ def check_collect(args: Collect) -> str:
 
     try:  # Minari's own rules too (a namespace of two characters or more...), or it refuses after the collection
         parse_dataset_id(dataset_id)
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, gym.error.Error) as err:  # minari 0.5.0 raises gymnasium's Error for some
         raise ValueError(f"--dataset-id: {err}") from None
 
     if get_dataset_path(dataset_id).exists():
