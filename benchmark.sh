@@ -20,6 +20,9 @@
 #   ./benchmark.sh d3rlpy              gradient updates/s of rnd_cql.py's CQL update against d3rlpy's
 #                                      DiscreteCQL at equal network (256x256) and batch (256), one thread,
 #                                      in a venv of its own (.venv-d3rlpy)
+#   ./benchmark.sh oldest [PYTEST_ARGS]
+#                                      the test suite with every package at the lowest version that
+#                                      requirements.txt allows (each >= read as ==), in .venv-oldest
 #   ./benchmark.sh help
 #
 # full/sweeps/coverage run `--workers` runs at a time, each with OMP_NUM_THREADS=1, log to
@@ -619,6 +622,22 @@ for name in list(CASES)[:2]:
 PYTHON_END
 }
 
+oldest() {  # CI installs the newest versions; a lower bound that is too low only shows here
+  check_01 DRY_RUN
+  local venv=.venv-oldest pins=()
+  [[ -f requirements.txt ]] || die "requirements.txt is missing"
+  # one requirement a line, its comment dropped and its ">=" read as "==" (pip reads 1.26 as 1.26.0)
+  mapfile -t pins < <(sed -e 's/[[:space:]]*#.*//' -e '/^[[:space:]]*$/d' -e 's/>=/==/' requirements.txt)
+  if [[ ! -x $venv/bin/python ]]; then
+    [[ $DRY_RUN == 1 ]] || command -v "$PYTHON" >/dev/null ||
+      die_setup "$PYTHON not found; set PYTHON to a Python 3.11 interpreter"
+    run "$PYTHON" -m venv "$venv" || die_setup "could not create $venv with $PYTHON -m venv"
+  fi
+  run "$venv/bin/python" -m pip install --quiet "${pins[@]}" ||
+    die_setup "pip install of requirements.txt's lowest versions into $venv failed (see above)"
+  if [[ $DRY_RUN == 1 ]]; then echo "+ $venv/bin/python -m pytest $*"; else exec "$venv/bin/python" -m pytest "$@"; fi
+}
+
 run_tests() {
   check_01 SKIP_INSTALL
   check_01 DRY_RUN
@@ -637,6 +656,7 @@ case ${1:-} in
   coverage) shift; coverage "$@" ;;
   speed) shift; speed "$@" ;;
   d3rlpy) shift; d3rlpy_compare "$@" ;;
+  oldest) shift; oldest "$@" ;;
   help|-h|--help) usage ;;
-  *) die "unknown subcommand '$1' (one of: test, full, sweeps, coverage, speed, d3rlpy, help)" ;;
+  *) die "unknown subcommand '$1' (one of: test, full, sweeps, coverage, speed, d3rlpy, oldest, help)" ;;
 esac

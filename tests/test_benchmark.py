@@ -264,6 +264,19 @@ def test_d3rlpy_comparison_has_a_venv_of_its_own(repo):
     assert sorted(p.name for p in repo.iterdir()) == ["benchmark.sh"]
 
 
+def test_oldest_installs_each_lower_bound_in_a_venv_of_its_own(repo):
+    """./benchmark.sh oldest reads every ">=" of requirements.txt as "==", keeps the other specifiers, drops the
+    comments, and hands its arguments to pytest in .venv-oldest."""
+    (repo / "requirements.txt").write_text("torch==2.13.0\ngymnasium>=1.1,<2\n\ntyro>=1.0.2  # why\npandas<3\n")
+    result = bench(repo, "oldest", "-k", "flags", DRY_RUN="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "+ false -m venv .venv-oldest",
+        "+ .venv-oldest/bin/python -m pip install --quiet torch==2.13.0 gymnasium==1.1,<2 tyro==1.0.2 pandas<3",
+        "+ .venv-oldest/bin/python -m pytest -k flags"]
+    assert not (repo / ".venv-oldest").exists()
+
+
 def test_d3rlpy_comparison_calls_todays_rnd_cql(monkeypatch, capsys):
     """The comparison's Python, d3rlpy stubbed and shrunk to a few small updates, runs against today's rnd_cql.py
     (critic_update lost an argument at 837fb08, and the comparison failed, unseen, until this test)."""
