@@ -126,6 +126,15 @@ require_scripts() {
   done
 }
 
+own_venv() {  # $1 = a venv of a subcommand's own (d3rlpy, oldest): created with $PYTHON unless it exists
+  local venv=$1
+  if [[ ! -x $venv/bin/python ]]; then
+    [[ $DRY_RUN == 1 ]] || command -v "$PYTHON" >/dev/null ||
+      die_setup "$PYTHON not found; set PYTHON to a Python 3.11 interpreter"
+    run "$PYTHON" -m venv "$venv" || die_setup "could not create $venv with $PYTHON -m venv"
+  fi
+}
+
 setup() {
   if [[ ! -x $PY ]]; then
     if [[ $DRY_RUN != 1 ]]; then
@@ -531,11 +540,7 @@ d3rlpy_compare() {
   # gymnasium 1.0.0, older than pointmass.py needs (1.1, AutoresetMode); it runs on 1.x, so it goes in without
   # its pins, after its other dependencies
   local venv=.venv-d3rlpy
-  if [[ ! -x $venv/bin/python ]]; then
-    [[ $DRY_RUN == 1 ]] || command -v "$PYTHON" >/dev/null ||
-      die_setup "$PYTHON not found; set PYTHON to a Python 3.11 interpreter"
-    run "$PYTHON" -m venv "$venv" || die_setup "could not create $venv with $PYTHON -m venv"
-  fi
+  own_venv "$venv"
   run "$venv/bin/python" -m pip install --quiet torch==2.13.0 "gymnasium>=1.1,<2" tyro rich tensorboard h5py \
     "gym>=0.26" click structlog colorama dataclasses-json scikit-learn tqdm typing-extensions \
     && run "$venv/bin/python" -m pip install --quiet --no-deps d3rlpy==2.8.1 \
@@ -628,11 +633,7 @@ oldest() {  # CI installs the newest versions; a lower bound that is too low onl
   [[ -f requirements.txt ]] || die "requirements.txt is missing"
   # one requirement a line, its comment dropped and its ">=" read as "==" (pip reads 1.26 as 1.26.0)
   mapfile -t pins < <(sed -e 's/[[:space:]]*#.*//' -e '/^[[:space:]]*$/d' -e 's/>=/==/' requirements.txt)
-  if [[ ! -x $venv/bin/python ]]; then
-    [[ $DRY_RUN == 1 ]] || command -v "$PYTHON" >/dev/null ||
-      die_setup "$PYTHON not found; set PYTHON to a Python 3.11 interpreter"
-    run "$PYTHON" -m venv "$venv" || die_setup "could not create $venv with $PYTHON -m venv"
-  fi
+  own_venv "$venv"
   run "$venv/bin/python" -m pip install --quiet "${pins[@]}" ||
     die_setup "pip install of requirements.txt's lowest versions into $venv failed (see above)"
   if [[ $DRY_RUN == 1 ]]; then echo "+ $venv/bin/python -m pytest $*"; else exec "$venv/bin/python" -m pytest "$@"; fi
