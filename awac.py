@@ -15,8 +15,9 @@ w_exploit = 1; without it w_explore = 0; --unsupervised-exploration: (1, 0), or 
 without RND. Then the collector is the actor's greedy action, epsilon-greedy, so the policy being evaluated
 gathers the data that corrects it (the course's starter code collected with the critic from step 0, so
 --use_rnd changed nothing). The exploration phase is rnd_cql.py's: the same networks (Fourier features,
-RND target N(0, 1)), drawn in the same order, and the same updates at every env step, so that with the
-default flags a seed collects the same data in awac.py, rnd_cql.py and iql.py. The RND predictor and the
+RND target N(0, 1)), drawn first and in the same order, and the same updates at every env step, so that at
+equal exploration flags a seed collects the same data in awac.py, rnd_cql.py and iql.py, whatever the critic's
+and the actor's flags. The RND predictor and the
 exploration critic influence nothing after the phase and stop training there. --offline-exploitation stops
 collecting (and stepping the env) after the phase; --dataset-id trains purely offline on a Minari dataset.
 Truncations bootstrap; only `terminated` stops it.
@@ -750,16 +751,14 @@ def train(args: Args) -> dict:
     commit = code_commit()  # at the start: the code that computes the run
     torch.set_flush_denormal(True)  # saturated tanh units of the RND nets make denormal gradients, ~10x slower
 
-    # drawn in rnd_cql.py's order (critic and target, explorer and target, f, f_hat; the actor last), so that
-    # with the default flags a seed gives both scripts the same exploration networks and phase data
+    # the explorer's networks first (rnd_cql.py's order: explorer and target, f, f_hat), so that no flag of the
+    # critic or the actor changes the phase's data and a seed gives both scripts the same exploration phase
     def net(hidden: int, layers: int = 2, activation: type[nn.Module] = nn.ReLU) -> nn.Module:
         return FourierMLP(env.observation_space, n_actions, hidden, args.fourier_features, args.fourier_sigma,
                           layers, activation).to(device)
 
-    critic, critic_target = net(args.critic_hidden), net(args.critic_hidden)
-    critic_target.load_state_dict(critic.state_dict())
-    groups = [{"params": critic.parameters(), "lr": args.learning_rate}]
     rnd_target = rnd_predictor = explore_q = None
+    groups = []
     if explore_end > 0 and (args.use_rnd or not args.unsupervised_exploration):
         explore_q, explore_q_target = net(args.explore_hidden), net(args.explore_hidden)
         explore_q_target.load_state_dict(explore_q.state_dict())
@@ -768,6 +767,9 @@ def train(args: Args) -> dict:
         rnd_target, rnd_predictor = (m.to(device) for m in rnd_networks(obs_dim, args.rnd_hidden, args.rnd_layers,
                                                                          args.rnd_output_size))
         groups.append({"params": rnd_predictor.parameters(), "lr": args.explore_learning_rate})
+    critic, critic_target = net(args.critic_hidden), net(args.critic_hidden)
+    critic_target.load_state_dict(critic.state_dict())
+    groups.append({"params": critic.parameters(), "lr": args.learning_rate})
     actor = net(args.actor_hidden, args.actor_layers, Tanh)
     groups.append({"params": actor.parameters(), "lr": args.actor_learning_rate})
     # One Adam for all: a network whose loss is absent this step has grad None and is skipped.

@@ -34,8 +34,8 @@ Defaults that differ from the course's (why: the README's "Departures"; the meas
   overestimated; the exploration critic and the RND predictor step at every env step of the phase, the
   predictor on a quarter of each batch (Burda et al.'s proportion 0.25), the exploration critic with a target
   copy every 30 of its updates (course 300). The phase is rnd_cql.py's, down to the order of random draws
-  and the gradient clip: with the default flags a seed collects the same exploration data in both scripts
-  (a test checks it), so IQL and CQL are compared on the same data;
+  and the gradient clip: at equal exploration flags a seed collects the same exploration data in both
+  scripts, whatever the flags of Q, V and the policy (a test checks it), so IQL and CQL learn from the same data;
 - Q, V and the policy start training when the phase ends (course: at --learning-starts), on its data:
   trained through a long phase whose data barely hold the goal, IQL's value climbed far slower afterwards
   (VeryHard, in the README); --train-during-exploration restores the course's schedule;
@@ -761,15 +761,14 @@ def train(args: Args) -> dict:
     def net(out_dim: int, hidden: int = args.hidden_size) -> nn.Module:
         return FourierMLP(env.observation_space, out_dim, hidden, args.fourier_features, args.fourier_sigma).to(device)
 
-    # drawn in rnd_cql.py's order (two critics, the explorer and its target, f, f_hat), so that with the
-    # default flags a seed gives both scripts the same exploration networks and exploration-phase data;
-    # --no-twin-q draws both Q networks too and keeps the first
-    q_net = nn.ModuleList([net(n_actions) for _ in range(2)][:2 if args.twin_q else 1])
+    # the explorer's networks first (rnd_cql.py's order: explorer and target, f, f_hat), so that no flag of Q, V
+    # or the policy (--hidden-size, --no-twin-q) changes the phase's data and a seed gives both scripts the same phase
     explore_q, explore_target = net(n_actions, args.explore_hidden), net(n_actions, args.explore_hidden)
     explore_target.load_state_dict(explore_q.state_dict())
     explore_target.requires_grad_(False)
     rnd_target, rnd_predictor = (m.to(device) for m in rnd_networks(obs_dim, args.rnd_hidden, args.rnd_layers,
                                                                      args.rnd_output_size))
+    q_net = nn.ModuleList([net(n_actions) for _ in range(2 if args.twin_q else 1)])
     q_target_net = copy.deepcopy(q_net).requires_grad_(False)
     v_net = net(1)
     actor = net(n_actions)

@@ -707,11 +707,13 @@ def train(args: Args) -> dict:
         q_target.load_state_dict(q.state_dict())
         return q, q_target, torch.optim.Adam(q.parameters(), lr=lr, fused=True)
 
-    exploit_q, exploit_target, exploit_opt = critic(args.learning_rate, args.q_hidden)
+    # the explorer's networks are drawn first, so no exploitation flag (--q-hidden...) changes the phase's data;
+    # awac.py and iql.py draw them first too, so a seed gives the three scripts the same exploration phase
     explore_q, explore_target, explore_opt = critic(args.explore_learning_rate, args.explore_hidden)
     rnd_target, rnd_predictor = (m.to(device) for m in rnd_networks(obs_dim, args.rnd_hidden, args.rnd_layers,
                                                                      args.rnd_output_size))
     rnd_opt = torch.optim.Adam(rnd_predictor.parameters(), lr=args.explore_learning_rate, fused=True)
+    exploit_q, exploit_target, exploit_opt = critic(args.learning_rate, args.q_hidden)
     rnd_std = None  # running std of the bonus (course: running_rnd_rew_std with rnd_gamma)
 
     # the phase: none for --dataset-id (the buffer is final); N steps, or longer while the goal is missing

@@ -314,6 +314,12 @@ def test_exploration_flags_mean_what_they_mean_in_rnd_cql(explores_as_rnd_cql):
     explores_as_rnd_cql(awac, False, other_flags=True)
 
 
+def test_the_critics_and_actors_widths_leave_the_phase_rnd_cqls(explores_as_rnd_cql):
+    """The exploration networks are drawn before the critic and the actor, so their sizes do not change what
+    the phase collects."""
+    explores_as_rnd_cql(awac, False, script_flags=[("critic_hidden", 32), ("actor_hidden", 48), ("actor_layers", 1)])
+
+
 def test_a_phase_extended_until_the_goal_is_rnd_cqls_too(explores_as_rnd_cql):
     """A phase that has not reached the goal by --num-exploration-steps goes on alike in both scripts."""
     explores_as_rnd_cql(awac, False, extended=True)

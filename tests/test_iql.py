@@ -362,9 +362,10 @@ def test_exploration_flags_mean_what_they_mean_in_rnd_cql(explores_as_rnd_cql):
     explores_as_rnd_cql(iql, False, other_flags=True)
 
 
-def test_one_q_network_leaves_the_phase_rnd_cqls(explores_as_rnd_cql):
-    """--no-twin-q still draws both Q networks, so the exploration networks drawn after them do not change."""
-    explores_as_rnd_cql(iql, False, script_flags=[("twin_q", False)])
+def test_the_learners_widths_and_one_q_network_leave_the_phase_rnd_cqls(explores_as_rnd_cql):
+    """The exploration networks are drawn before Q, V and the policy, so neither their width nor --no-twin-q
+    changes what the phase collects."""
+    explores_as_rnd_cql(iql, False, script_flags=[("hidden_size", 32), ("twin_q", False)])
 
 
 def test_a_phase_extended_until_the_goal_is_rnd_cqls_too(explores_as_rnd_cql):

@@ -300,6 +300,13 @@ def test_save_dataset_then_train_offline_on_it(tmp_path, monkeypatch):
     assert "losses/rnd_loss" not in ea.Tags()["scalars"]  # no exploration when learning from a dataset
 
 
+def test_the_exploitation_critics_width_leaves_the_phase_as_it_was(explores_as_rnd_cql, monkeypatch, tmp_path):
+    """The exploration networks are drawn before the exploitation critic, so --q-hidden and the CQL flags
+    change nothing of what the phase collects (awac.py and iql.py compare their learners on these data)."""
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
+    explores_as_rnd_cql(rnd_cql, False, script_flags=[("q_hidden", 32), ("cql_alpha", 0.1)])
+
+
 def test_a_phase_that_misses_the_goal_goes_on_until_n_steps_after_it(tmp_path, monkeypatch):
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
     import minari
