@@ -17,8 +17,8 @@ gathers the data that corrects it (the course's starter code collected with the 
 --use_rnd changed nothing). The exploration phase is rnd_cql.py's: the same networks (Fourier features,
 RND target N(0, 1)), drawn first and in the same order, and the same updates at every env step, so that at
 equal exploration flags a seed collects the same data in awac.py, rnd_cql.py and iql.py, whatever the critic's
-and the actor's flags. The RND predictor and the
-exploration critic influence nothing after the phase and stop training there. --offline-exploitation stops
+and the actor's flags. The RND predictor and the exploration critic influence nothing after the phase and stop
+training there. --offline-exploitation stops
 collecting (and stepping the env) after the phase; --dataset-id trains purely offline on a Minari dataset.
 Truncations bootstrap; only `terminated` stops it.
 
@@ -33,7 +33,9 @@ Defaults that differ from the course's (why: the README's "Departures"; the meas
 - one gradient step of the critic and the actor per 2 env steps (every iteration with --dataset-id), hard
   target copies every 30 of them (course: every step, every 300), from the exploration phase's end on,
   as in iql.py (course: from --learning-starts on; --train-during-exploration); one per 3 env steps ran
-  out of steps after a long phase;
+  out of steps after a long phase, and after a phase extended past N the critic and the actor still make the
+  ceil((total - N) / --train-frequency) updates a phase of N steps leaves them, spread over the steps left
+  (see update_due), as in iql.py;
 - gamma 0.99 (course 0.95), as rnd_cql.py: VeryHard's goal is 76 steps from the start, and 0.95^76 = 0.02
   of its reward is too little to tell the start's actions apart; the faster target copy carries the
   value down that corridor in the steps left after the phase;
@@ -182,7 +184,7 @@ class Args:
     target_update_period: int = 30
     """updates between hard copies of the AWAC critic into its target (course: 300)"""
     train_frequency: int = 2
-    """env steps per critic and actor step (offline: every iteration); the explorer and f_hat step every phase step"""
+    """env steps per critic and actor step (more often after an extended phase; offline: every iteration)"""
     train_during_exploration: bool = False
     """train the critic and the actor during the exploration phase too (course: from --learning-starts on)"""
 
@@ -322,9 +324,9 @@ def check_args(args: Args) -> None:
                               f"got {args.total_steps}: AWAC trains after the phase "
                               "(or add --train-during-exploration)")
         start = max(args.learning_starts, 0 if args.train_during_exploration else args.num_exploration_steps)
-        first = -(-(start + 1) // args.train_frequency) * args.train_frequency  # the first global_step updating
-        if first > args.total_steps:
-            raise ConfigError(f"--total-steps must be above {first - 1}, got {args.total_steps}: with "
+        first = -(-start // args.train_frequency) * args.train_frequency  # the first step t (from 0) that can update
+        if first >= args.total_steps:
+            raise ConfigError(f"--total-steps must be above {first}, got {args.total_steps}: with "
                               f"--learning-starts {args.learning_starts}, --num-exploration-steps "
                               f"{args.num_exploration_steps} and --train-frequency {args.train_frequency} no gradient "
                               "step would be taken")
@@ -568,6 +570,22 @@ def double_dqn_target(reward, terminated, next_q_online, next_q_target, gamma: f
     """y = r + gamma (1 - terminated) Q_target(s', argmax_a Q(s', a)) (van Hasselt et al. 2016, eq. 4)."""
     next_action = next_q_online.argmax(dim=1, keepdim=True)
     return reward + gamma * (1.0 - terminated) * next_q_target.gather(1, next_action).squeeze(1)
+
+
+def update_due(t: int, phase_end: Optional[int], n: int, total_steps: int, train_frequency: int) -> bool:
+    """Whether the learners update at env step t (from 0, after the phase): every `train_frequency` steps.
+
+    After a phase extended past its n steps, the updates a phase of n steps would have left them,
+    ceil((total_steps - n) / train_frequency), are spread evenly over the steps left (at most one per step): a value
+    that climbs a corridor one target copy at a time must not lose updates to a goal found late (VeryHard:
+    results/NOTES.md). A phase of n steps or fewer computes as one update every train_frequency steps.
+    """
+    if phase_end is None or phase_end <= n:
+        return t % train_frequency == 0
+    left = total_steps - phase_end
+    quota = min(left, -(-(total_steps - n) // train_frequency))
+    i = t - phase_end  # step i of the `left` steps updates when its running share i * quota / left passes an integer
+    return (i + 1) * quota // left > i * quota // left
 
 
 def policy_value(probs: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
@@ -851,8 +869,9 @@ def train(args: Args) -> dict:
                 # exploration critic and f_hat at every step of the phase, as in rnd_cql.py, so both explore alike;
                 # each once the buffer holds its own batch, and one draw serves both (see ReplayBuffer.head)
                 update = rb.size >= args.batch_size and (offline or (
-                    global_step > args.learning_starts and global_step % args.train_frequency == 0
-                    and (args.train_during_exploration or not exploring)))
+                    global_step > args.learning_starts and (args.train_during_exploration or not exploring)
+                    and update_due(global_step - 1, None if args.train_during_exploration else phase_end,
+                                   explore_end, args.total_steps, args.train_frequency)))
                 explore = (exploring and explore_q is not None and global_step > args.learning_starts
                            and rb.size >= args.explore_batch_size)
                 sizes = [args.batch_size] * update + [args.explore_batch_size] * explore

@@ -594,12 +594,12 @@ def reward_weights(w_decay: float, use_rnd: bool, unsupervised: bool) -> tuple[f
 
 
 def update_due(t: int, phase_end: Optional[int], n: int, total_steps: int, train_frequency: int) -> bool:
-    """Whether Q, V and the policy update at env step t (from the phase's end on): every `train_frequency` steps.
+    """Whether the learners update at env step t (from 0, after the phase): every `train_frequency` steps.
 
     After a phase extended past its n steps, the updates a phase of n steps would have left them,
-    ceil((total_steps - n) / train_frequency), are spread evenly over the steps left (at most one per step): IQL's
-    value climbs a corridor one target copy at a time, and a goal found late must not cut its updates
-    (VeryHard: results/NOTES.md). A phase of n steps or fewer computes as one update every train_frequency steps.
+    ceil((total_steps - n) / train_frequency), are spread evenly over the steps left (at most one per step): a value
+    that climbs a corridor one target copy at a time must not lose updates to a goal found late (VeryHard:
+    results/NOTES.md). A phase of n steps or fewer computes as one update every train_frequency steps.
     """
     if phase_end is None or phase_end <= n:
         return t % train_frequency == 0

@@ -111,9 +111,9 @@ def test_learning_starts_at_or_after_the_last_step_is_a_config_error(script, tmp
     ("iql", dict(learning_starts=100, num_exploration_steps=2999, train_frequency=2), 3000),  # after the phase
     ("iql", dict(learning_starts=2999, num_exploration_steps=0, train_frequency=2), 3000),
     ("iql", dict(learning_starts=100, num_exploration_steps=2998, train_frequency=2), None),
-    ("awac", dict(learning_starts=100, num_exploration_steps=2996, train_frequency=7), 3002),  # counts from 1
-    ("awac", dict(learning_starts=2996, num_exploration_steps=0, train_frequency=7), 3002),
-    ("awac", dict(learning_starts=100, num_exploration_steps=2995, train_frequency=7), None)])
+    ("awac", dict(learning_starts=100, num_exploration_steps=2997, train_frequency=7), 3003),  # t = 2996, 3003, ...
+    ("awac", dict(learning_starts=2997, num_exploration_steps=0, train_frequency=7), 3003),
+    ("awac", dict(learning_starts=100, num_exploration_steps=2996, train_frequency=7), None)])
 def test_a_run_whose_update_steps_all_fall_past_the_last_step_is_a_config_error(script, flags, above, tmp_path):
     """Updates come every --train-frequency steps from --learning-starts on (in awac.py and iql.py after the phase):
     a run that would end before the first is refused, with the --total-steps it needs; one step earlier is fine."""

@@ -25,8 +25,9 @@ SUMMARY_KEYS = {"algorithm", "env_id", "seed", "exp_name", "status", "reason", "
 # at 1500 whether or not its data reach the goal, which depends on the CPU's float rounding (see the extension's tests).
 SHORT = dict(env_id="PointmassEasy-v0", total_steps=3000, num_exploration_steps=1500, learning_starts=500,
              eval_every=1000, eval_episodes=10, batch_size=64, rnd_hidden=64, progress=False, extend_exploration=False)
-# the steps of the short run's AWAC updates: every --train-frequency-th step after the phase's 1500
-SHORT_UPDATES = [step for step in range(1501, 3001) if step % awac.Args.train_frequency == 0]
+# the global steps (from 1) of the short run's AWAC updates: env step t = global_step - 1 updates when t is a
+# multiple of --train-frequency, from the phase's end (t = 1500) on
+SHORT_UPDATES = [step for step in range(1501, 3001) if (step - 1) % awac.Args.train_frequency == 0]
 NOISY_ORACLE = "pointmass/easy-noisy-oracle-v0"
 
 
@@ -237,6 +238,15 @@ def test_determinism(tmp_path):
     a, b = run(tmp_path / "a", **args), run(tmp_path / "b", **args)
     strip = lambda s: {k: v for k, v in s.items() if k not in TIMING and k != "args"}
     assert strip(a) == strip(b)
+
+
+def test_an_extended_phase_leaves_awac_the_updates_of_a_phase_of_n_steps(tmp_path):
+    """Easy's goal is missed by step 300 (random actions until then), so the phase goes on past it; the critic and
+    the actor still get the ceil((3 000 - 300) / 2) = 1 350 updates that a 300-step phase would have left them
+    (one every 2 steps left would be fewer), as in iql.py."""
+    s = run(tmp_path, seed=1, num_exploration_steps=300, learning_starts=300, extend_exploration=True)
+    assert s["status"] == "completed" and 300 < s["exploration_end_step"] <= 3_000 - 1_350
+    assert s["num_updates"] == 1_350
 
 
 def test_awac_trains_after_the_phase_unless_told_otherwise_on_the_same_data(tmp_path):

@@ -32,6 +32,12 @@ def test_a_shared_piece_is_the_same_text_in_every_script(name):
     assert differ == [], f"{name} in {differ} differs from rnd_cql.py's"
 
 
+def test_the_update_schedule_after_a_phase_is_the_same_text_in_awac_and_iql():
+    """rnd_cql.py's CQL critic learns from --learning-starts on, through the phase, so it has no phase to wait for."""
+    assert inspect.getsource(awac.update_due) == inspect.getsource(iql.update_due)
+    assert awac.update_due.__module__ == "awac" and iql.update_due.__module__ == "iql"
+
+
 def test_the_shared_buffer_samples_in_one_order():
     """(s, a, r, s', terminated, extra) everywhere: a batch line copied from one script means the same in another."""
     buffer = rnd_cql.ReplayBuffer(2, 4, extra_dim=1)
