@@ -278,8 +278,8 @@ def test_update_due_spreads_a_late_phases_updates_over_the_steps_left():
 
 def test_an_extended_phase_leaves_iql_the_updates_of_a_phase_of_n_steps(tmp_path):
     """Easy's goal is missed by step 300 (random actions until then), so the phase goes on past it (to step
-    1 491 on our machines); IQL still gets the ceil((3 000 - 300) / 2) = 1 350 updates that a 300-step phase
-    would have left it (one every 2 steps left would be about 750)."""
+    949 on our machine); IQL still gets the ceil((3 000 - 300) / 2) = 1 350 updates that a 300-step phase
+    would have left it (one every 2 steps left would be about 1 025)."""
     s = iql.train(iql.Args(**{**SHORT, "env_id": "PointmassEasy-v0", "seed": 1, "total_steps": 3_000,
                               "num_exploration_steps": 300, "learning_starts": 300, "extend_exploration": True},
                            runs_dir=str(tmp_path)))
