@@ -18,9 +18,8 @@ gathers the data that corrects it (the course's starter code collected with the 
 RND target N(0, 1)), drawn first and in the same order, and the same updates at every env step, so that at
 equal exploration flags a seed collects the same data in awac.py, rnd_cql.py and iql.py, whatever the critic's
 and the actor's flags. The RND predictor and the exploration critic influence nothing after the phase and stop
-training there. --offline-exploitation stops
-collecting (and stepping the env) after the phase; --dataset-id trains purely offline on a Minari dataset.
-Truncations bootstrap; only `terminated` stops it.
+training there. --offline-exploitation stops collecting (and stepping the env) after the phase; --dataset-id
+trains purely offline on a Minari dataset. Truncations bootstrap; only `terminated` stops it.
 
 Defaults that differ from the course's (why: the README's "Departures"; the measurements: results/NOTES.md):
 - lam 0.1 with the course's reward hint (r + 1) * 100 (0 per step, 100 at the goal): advantages are a few
